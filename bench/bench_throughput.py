@@ -1,0 +1,201 @@
+"""Throughput under gunicorn, as ratios to a bare Flask "hello" route measured in the same run.
+
+    python bench/bench_throughput.py [--duration 10] [--workers 4] [--database-url URL]
+
+Three wrk runs at 16 connections, one after the other, each against gunicorn with the same settings:
+  1. hello: a bare Flask app whose route returns "hello" (the ceiling on this machine);
+  2. form page: GET /f/anslutning (the fullest form, with the organisation register);
+  3. answer POST: POST /f/nyhetsbrev with CSRF on, a new submission key per request and a durable commit
+     (SQLite WAL with synchronous=FULL by default, in a file on disk), receipt mail written to the outbox.
+Targets (docs/benchmarks-throughput.md): GET >= 0.35, POST >= 0.15 of hello, POST p99 < 20 ms.
+Needs wrk (Debian: apt-get install wrk).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+CONNECTIONS = 16
+TARGETS = {"get": 0.35, "post": 0.15}
+POST_P99_MS = 20.0
+
+POST_SCRIPT = """
+local counter = 0
+local id = 0
+function setup(thread)
+  thread:set("id", math.random(1, 1000000000))
+end
+function init(args)
+  id = wrk.thread:get("id")
+end
+request = function()
+  counter = counter + 1
+  local body = "csrf_token=" .. os.getenv("BENCH_CSRF") .. "&submission_key=bench-" .. id .. "-" .. counter
+    .. "&epost=b" .. id .. "." .. counter .. "%40example.org&samtycke=y"
+  return wrk.format("POST", "/f/nyhetsbrev", {
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Cookie"] = os.getenv("BENCH_COOKIE"),
+  }, body)
+end
+"""
+
+
+def hello_app() -> Flask:
+    """The ceiling: Flask's smallest route, served the same way."""
+    app = Flask("hello")
+    app.add_url_rule("/", "hello", lambda: "hello")
+    return app
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def gunicorn(app_spec: str, workers: int, chdir: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    command = [
+        sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
+        "--workers", str(workers), "--access-logfile", "/dev/null", "--log-level", "warning", "--chdir", str(chdir),
+        app_spec,
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=chdir)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/")
+            connection.getresponse().read()
+            return process, port
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"gunicorn did not start: {app_spec}")
+
+
+def wrk(url: str, duration: int, script: str | None = None, env: dict | None = None) -> dict:
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", url]
+    if script:
+        command[1:1] = ["-s", script]
+    output = subprocess.run(command, capture_output=True, text=True, check=True, env={**os.environ, **(env or {})})
+    text = output.stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", text).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    socket_errors = re.search(r"Socket errors: (.*)", text)
+    return {"rate": rate, "p99": p99, "bad": int(errors.group(1)) if errors else 0,
+            "socket_errors": socket_errors.group(1) if socket_errors else "", "raw": text}
+
+
+def _ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def prepare_database(url: str, folder: Path) -> None:
+    sys.path.insert(0, str(ROOT))
+    from formsvc import create_app
+    from formsvc.database import upgrade_schema
+
+    app = create_app(settings(url, folder))
+    with app.app_context():
+        upgrade_schema()
+        from formsvc.cli import demo_command  # the organisation register, as in production
+
+        app.test_cli_runner().invoke(demo_command)
+
+
+def settings(url: str, folder: Path) -> dict:
+    return {
+        "SECRET_KEY": os.urandom(16).hex(),
+        "SQLALCHEMY_DATABASE_URI": url,
+        "RATELIMIT_ENABLED": False,  # one address sends everything; limits would measure themselves
+        "MAIL_SERVER": None,
+        "FORMSVC_MAIL_DIR": str(folder / "mail"),
+        "FORMSVC_SECRETARIAT_EMAIL": "sekretariat@example.org",
+    }
+
+
+def session_and_token(port: int) -> tuple[str, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    connection.request("GET", "/f/nyhetsbrev")
+    response = connection.getresponse()
+    html = response.read().decode()
+    cookie = response.getheader("Set-Cookie").split(";")[0]
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    return cookie, token
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2)
+    parser.add_argument("--database-url", help="default: a new SQLite file in a temporary folder on disk")
+    options = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+
+    folder = Path(tempfile.mkdtemp(prefix="formsvc-bench-"))
+    url = options.database_url or f"sqlite:///{folder / 'bench.sqlite3'}"
+    prepare_database(url, folder)
+    results = {}
+    hello, port = gunicorn("bench_throughput:hello_app()", options.workers, ROOT / "bench")
+    try:
+        results["hello"] = wrk(f"http://127.0.0.1:{port}/", options.duration)
+    finally:
+        hello.terminate()
+        hello.wait()
+    service, port = gunicorn(f"formsvc:create_app({settings(url, folder)!r})", options.workers, ROOT)
+    try:
+        results["get"] = wrk(f"http://127.0.0.1:{port}/f/anslutning", options.duration)
+        cookie, token = session_and_token(port)
+        script = folder / "post.lua"
+        script.write_text(POST_SCRIPT)
+        results["post"] = wrk(f"http://127.0.0.1:{port}/f/nyhetsbrev", options.duration, str(script),
+                              {"BENCH_CSRF": token, "BENCH_COOKIE": cookie})
+    finally:
+        service.terminate()
+        service.wait()
+
+    ceiling = results["hello"]["rate"]
+    print(f"gunicorn, {options.workers} sync workers, {CONNECTIONS} connections, {options.duration} s per run, "
+          f"database {url.split(':')[0]}, {os.cpu_count()} CPU cores")
+    print(f"{'route':<28}{'req/s':>10}{'ratio':>8}{'p99 ms':>9}{'errors':>8}  target")
+    passed = True
+    names = {"hello": "hello (bare Flask)", "get": "GET /f/anslutning", "post": "POST /f/nyhetsbrev"}
+    for key, result in results.items():
+        ratio = result["rate"] / ceiling
+        target = ""
+        if key in TARGETS:
+            ok = ratio >= TARGETS[key] and result["bad"] == 0
+            if key == "post":
+                ok = ok and result["p99"] < POST_P99_MS
+                target = f">= {TARGETS[key]}, p99 < {POST_P99_MS:g} ms"
+            else:
+                target = f">= {TARGETS[key]}"
+            target += "  ok" if ok else "  MISSED"
+            passed = passed and ok
+        print(f"{names[key]:<28}{result['rate']:>10.0f}{ratio:>8.2f}{result['p99']:>9.1f}{result['bad']:>8}  {target}")
+        if result["socket_errors"]:
+            print(f"    socket errors: {result['socket_errors']}")
+    shutil.rmtree(folder, ignore_errors=True)
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""Storing an answer: the response, its countable values and its mails, in one transaction."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from .definitions import FIELD_TYPES, FormDefinition, display_value
+from .extensions import db
+from .mail import enqueue
+from .models import AnswerValue, FormVersion, Organisation, Response
+
+# No 0/O or 1/I/L: a reference read out on the phone should not be misheard.
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+AnswerHook = Callable[[FormDefinition, Response], None]
+
+
+def on_answer_stored(app, hook: AnswerHook) -> None:
+    """Call `hook(definition, response)` for every new answer, inside its transaction (before commit).
+
+    Features that act on answers (e.g. the newsletter sign-up) register here, so their rows and mails
+    are stored with the answer or not at all.
+    """
+    app.extensions.setdefault("formsvc_answer_hooks", []).append(hook)
+
+
+def new_reference() -> str:
+    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{code[:4]}-{code[4:]}"
+
+
+def new_submission_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    label: str
+    value: str
+
+
+def receipt_lines(definition: FormDefinition, answers: dict[str, Any]) -> list[ReceiptLine]:
+    """What was sent, as a person reads it; unanswered questions are left out."""
+    lines = []
+    for spec in definition.fields:
+        shown = display_value(spec, answers.get(spec.key))
+        if shown:
+            lines.append(ReceiptLine(spec.label, shown))
+    return lines
+
+
+def form_version_id(definition: FormDefinition) -> int:
+    """The id of this definition version's row, adding it the first time it is answered."""
+    query = sa.select(FormVersion.id).filter_by(form_slug=definition.slug, version=definition.version)
+    found = db.session.scalar(query)
+    if found is not None:
+        return found
+    try:
+        with db.session.begin_nested():
+            row = FormVersion(form_slug=definition.slug, version=definition.version, definition=definition.as_json())
+            db.session.add(row)
+    except IntegrityError:  # another request added it a moment ago
+        return db.session.scalar(query)
+    return row.id
+
+
+def store_answer(
+    definition: FormDefinition,
+    answers: dict[str, Any],
+    submission_key: str,
+    organisation: Organisation | None = None,
+    on_stored: Callable[[Response], None] | None = None,
+) -> tuple[Response, bool]:
+    """Store an answer and its mails; commit. Returns (response, created).
+
+    A submission key seen before returns the answer stored then: a double click stores one answer.
+    In a form answered once per organisation the new answer replaces the organisation's current one,
+    which stays as history. `on_stored(response)` adds the caller's own rows in the same transaction.
+    """
+    existing = _by_submission_key(submission_key)
+    if existing:
+        return existing, False
+    if definition.one_answer_per_organisation and organisation is not None:
+        _replace_current(definition, organisation)
+    response = Response(
+        reference=new_reference(),
+        form_slug=definition.slug,
+        form_version_id=form_version_id(definition),
+        submission_key=submission_key,
+        organisation=organisation,
+        organisation_name=_organisation_name(definition, answers, organisation),
+        answers=answers,
+        consents={s.key: definition.version for s in definition.fields if s.type == "consent" and answers.get(s.key)},
+    )
+    response.values = list(_countable_values(definition, answers))
+    db.session.add(response)
+    db.session.flush()
+    _enqueue_mails(definition, response)
+    if on_stored is not None:
+        on_stored(response)
+    for hook in current_app.extensions.get("formsvc_answer_hooks", ()):
+        hook(definition, response)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = _by_submission_key(submission_key)
+        if existing:  # the same POST arrived twice at once; the other one stored it
+            return existing, False
+        raise
+    return response, True
+
+
+def _replace_current(definition: FormDefinition, organisation: Organisation) -> None:
+    """Mark the organisation's current answer as history; the new one, added next, becomes current."""
+    # Lock the organisation's row first: two answers from it at once then take turns, and the second
+    # sees (and replaces) the first instead of both staying current. SQLite has one writer anyway.
+    db.session.execute(sa.select(Organisation.id).where(Organisation.id == organisation.id).with_for_update())
+    db.session.execute(
+        sa.update(Response)
+        .where(
+            Response.form_slug == definition.slug,
+            Response.organisation_id == organisation.id,
+            Response.is_current.is_(True),
+        )
+        .values(is_current=False)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _by_submission_key(key: str) -> Response | None:
+    return db.session.scalar(sa.select(Response).filter_by(submission_key=key))
+
+
+def _organisation_name(definition, answers, organisation) -> str | None:
+    if organisation:
+        return organisation.name
+    return next((answers.get(s.key) for s in definition.fields if s.type == "organisation"), None)
+
+
+def _countable_values(definition: FormDefinition, answers: dict[str, Any]):
+    for spec in definition.fields:
+        if not FIELD_TYPES[spec.type].countable or not answers.get(spec.key):
+            continue
+        value = answers[spec.key]
+        if spec.type == "ranking":
+            for place, key in enumerate(value, start=1):
+                yield AnswerValue(form_slug=definition.slug, field=spec.key, value=key, position=place)
+        else:
+            for key in value if isinstance(value, list) else [value]:
+                yield AnswerValue(form_slug=definition.slug, field=spec.key, value=key)
+
+
+def _enqueue_mails(definition: FormDefinition, response: Response) -> None:
+    context = {
+        "definition": definition,
+        "response": response,
+        "answers": response.answers,
+        "lines": receipt_lines(definition, response.answers),
+    }
+    for item in definition.mails:
+        if item.to == "secretariat":
+            recipient = current_app.config.get("FORMSVC_SECRETARIAT_EMAIL")
+        else:
+            recipient = response.answers.get(item.to)
+        if recipient:
+            images = ["sticker.png"] if item.template == "valkomstpaket" else []
+            enqueue(recipient, item.template, images=images, recipient_field=item.to, **context)

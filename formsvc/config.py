@@ -1,0 +1,120 @@
+"""Settings: defaults, then instance/config.py, then environment variables (which win).
+
+Read inside create_app, never at import, so tests and several instances can differ.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def resource_dir(name: str) -> Path:
+    """A top-level folder of the project (templates, forms, data); inside the package when installed."""
+    installed = PACKAGE_DIR / name
+    return installed if installed.is_dir() else PACKAGE_DIR.parent / name
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# Environment variable -> (config key, converter)
+ENVIRONMENT = {
+    "FORMSVC_SECRET_KEY": ("SECRET_KEY", str),
+    "FORMSVC_DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "FORMSVC_SECRETARIAT_EMAIL": ("FORMSVC_SECRETARIAT_EMAIL", str),
+    "FORMSVC_PUBLIC_URL": ("FORMSVC_PUBLIC_URL", str),
+    "FORMSVC_FORMS_DIR": ("FORMSVC_FORMS_DIR", str),
+    "FORMSVC_MAIL_DIR": ("FORMSVC_MAIL_DIR", str),
+    "FORMSVC_MAIL_FLUSH_SECONDS": ("FORMSVC_MAIL_FLUSH_SECONDS", float),
+    "FORMSVC_RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", str),
+    "FORMSVC_RATELIMIT_KEY_PREFIX": ("RATELIMIT_KEY_PREFIX", str),
+    "FORMSVC_PROXY_COUNT": ("FORMSVC_PROXY_COUNT", int),
+    "MAIL_SERVER": ("MAIL_SERVER", str),
+    "MAIL_PORT": ("MAIL_PORT", int),
+    "MAIL_USE_TLS": ("MAIL_USE_TLS", _bool),
+    "MAIL_USE_SSL": ("MAIL_USE_SSL", _bool),
+    "MAIL_USERNAME": ("MAIL_USERNAME", str),
+    "MAIL_PASSWORD": ("MAIL_PASSWORD", str),
+    "MAIL_DEFAULT_SENDER": ("MAIL_DEFAULT_SENDER", str),
+}
+
+
+def default_settings(instance_path: str) -> dict:
+    instance = Path(instance_path)
+    return {
+        "SECRET_KEY": None,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'formsvc.sqlite3'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "FORMSVC_FORMS_DIR": str(resource_dir("forms")),
+        "FORMSVC_SECRETARIAT_EMAIL": None,
+        "FORMSVC_PUBLIC_URL": None,  # e.g. https://formular.example.org, for links in e-mails
+        "FORMSVC_MAIL_DIR": str(instance / "mail"),  # where mail goes when no MAIL_SERVER is set
+        "FORMSVC_MAIL_FLUSH_SECONDS": 0,  # >0: send the outbox in the background (dev server)
+        "FORMSVC_MAIL_MAX_ATTEMPTS": 8,
+        "MAIL_SERVER": None,
+        "MAIL_PORT": 25,
+        "MAIL_DEFAULT_SENDER": "Social hållbarhet <social.hallbarhet@example.org>",
+        "BABEL_DEFAULT_LOCALE": "sv",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
+        "LANGUAGES": ["sv", "en"],
+        # A person may take their time over a form: the CSRF token lives as long as the session.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # Several workers or hosts must share the counts: e.g. redis://127.0.0.1:6379 (see security.py).
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_KEY_PREFIX": "formsvc",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # A rate-limit store that is down must not cost anyone their answer: requests go through uncounted.
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "FORMSVC_SUBMIT_LIMIT": "30 per minute",
+        "FORMSVC_LOGIN_LIMIT": "5 per minute; 30 per hour",  # failed logins per client
+        "FORMSVC_TOKEN_LIMIT": "30 per minute",  # links with a token (invitation, confirm, unsubscribe)
+        "FORMSVC_VOTE_LIMIT": "20 per minute",  # live workshop votes per client
+        # How many reverse proxies stand in front (X-Forwarded-* is trusted from that many); 0: none.
+        "FORMSVC_PROXY_COUNT": 0,
+        "FORMSVC_FORM_TOKEN_MAX_AGE": 8 * 3600,  # seconds an embedded form's page stays valid to send
+        "FORMSVC_RECEIPT_TOKEN_MAX_AGE": 3600,  # seconds an embedded form's receipt address works
+        "FORMSVC_OUTBOX_RETENTION_DAYS": 30,  # sent mail (it holds the answers) is deleted after this
+        # Wrong or revoked invitation links (/i/<token>) per client; good links are not counted.
+        "FORMSVC_INVITATION_LIMIT": "20 per minute; 200 per day",
+        "FORMSVC_ROSTER_FORM": "nominering",  # the form the council roster (/staff/roster) is read from
+        # Newsletter: a confirmation link lasts this many days; one confirmation mail per address per
+        # interval (seconds) however often it is entered; unconfirmed sign-ups pruned after PENDING_DAYS;
+        # requests per client to the confirm and unsubscribe links.
+        "FORMSVC_NEWSLETTER_CONFIRM_DAYS": 7,
+        "FORMSVC_NEWSLETTER_MAIL_INTERVAL": 3600,
+        "FORMSVC_NEWSLETTER_PENDING_DAYS": 30,
+        "FORMSVC_NEWSLETTER_LIMIT": "30 per minute; 300 per hour",
+        # Live vote: failed attempts (unknown join code, wrong seat code) per client address; successful
+        # votes are not limited, as a whole meeting room may reach us through one address.
+        "FORMSVC_LIVE_FAILED_LIMIT": "120 per minute",
+    }
+
+
+def load_config(app, test_config: dict | None) -> None:
+    app.config.from_mapping(default_settings(app.instance_path))
+    if test_config is not None:
+        app.config.update(test_config)
+        return
+    app.config.from_pyfile("config.py", silent=True)
+    for variable, (key, convert) in ENVIRONMENT.items():
+        if os.environ.get(variable):
+            app.config[key] = convert(os.environ[variable])
+
+
+def check_config(app) -> None:
+    """Refuse to run in production on settings that would be unsafe."""
+    if not app.config.get("SECRET_KEY"):
+        if app.debug or app.testing:
+            app.config["SECRET_KEY"] = os.urandom(32).hex()
+        else:
+            raise RuntimeError(
+                "FORMSVC_SECRET_KEY is not set. Set it in the environment or in instance/config.py "
+                "(python -c 'import secrets; print(secrets.token_hex(32))')."
+            )

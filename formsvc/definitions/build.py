@@ -1,0 +1,83 @@
+"""Definition -> WTForms class, and a validated form -> the answers to store.
+
+Each definition gets a class of its own, built once; nothing is changed on a shared class per request.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import wtforms
+
+from .registry import FIELD_TYPES, Translate
+from .schema import FieldDefinition, FormDefinition
+
+
+def _plain(message: str, **variables: Any) -> str:
+    return message % variables if variables else message
+
+
+def build_form_class(
+    definition: FormDefinition, base: type = wtforms.Form, translate: Translate = _plain
+) -> type:
+    """A new form class with one WTForms field per question, in the definition's order."""
+    attributes: dict[str, Any] = {
+        spec.key: FIELD_TYPES[spec.type].build(spec, translate) for spec in definition.fields
+    }
+    rules = definition.rules
+
+    def validate(self, extra_validators=None):
+        valid = base.validate(self, extra_validators)
+        for rule in rules:
+            first, second = (getattr(self, key) for key in rule.fields)
+            if _same_answer(first.data, second.data):
+                second.errors = [*second.errors, translate(rule.message)]
+                valid = False
+        return valid
+
+    attributes["validate"] = validate
+    return type(f"{definition.slug.title().replace('-', '')}Form", (base,), attributes)
+
+
+def _same_answer(first: Any, second: Any) -> bool:
+    if not isinstance(first, str) or not isinstance(second, str):
+        return False
+    return bool(first.strip()) and first.strip().casefold() == second.strip().casefold()
+
+
+def form_answers(definition: FormDefinition, form: wtforms.Form) -> dict[str, Any]:
+    """The answers as JSON-ready data: text, option keys, lists of keys, numbers, ISO dates."""
+    return {spec.key: _storable(getattr(form, spec.key).data) for spec in definition.fields}
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, list):
+        return [v for v in value if v]
+    return value
+
+
+def display_value(spec: FieldDefinition, value: Any) -> str:
+    """An answer as a person reads it: labels, not keys; empty when unanswered."""
+    if value is None or value == [] or value == "":
+        return ""
+    if spec.type == "consent":
+        return "Ja" if value else "Nej"
+    if spec.type == "ranking":
+        return ", ".join(f"{place}. {spec.choice_label(key)}" for place, key in enumerate(value, start=1))
+    if isinstance(value, list):
+        return "; ".join(spec.choice_label(key) for key in value)
+    if spec.choices:
+        return spec.choice_label(value)
+    if spec.type == "number":
+        return f"{value}".replace(".", ",")
+    if spec.type == "date":
+        return value  # ISO dates are how Swedish dates are written
+    return str(value)

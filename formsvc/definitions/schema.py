@@ -1,0 +1,184 @@
+"""The shape of a form definition once read and checked: plain data, no Flask."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields
+from datetime import date, datetime, timedelta
+from typing import Any
+
+
+class DefinitionError(ValueError):
+    """A definition that cannot be used; names the file, the field and the reason."""
+
+    def __init__(self, source: str, field_key: str | None, reason: str):
+        self.source = source
+        self.field_key = field_key
+        self.reason = reason
+        where = f"{source}: field '{field_key}'" if field_key else source
+        super().__init__(f"{where}: {reason}")
+
+
+@dataclass(frozen=True)
+class Choice:
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class FieldDefinition:
+    """One question. Which attributes matter depends on the type; the loader checks that."""
+
+    key: str
+    type: str
+    label: str
+    required: bool = False
+    help: str = ""
+    max_length: int | None = None
+    choices: tuple[Choice, ...] = ()
+    min_choices: int | None = None
+    max_choices: int | None = None
+    rank: int | None = None  # ranking: how many options are picked and ordered
+    min_value: float | None = None
+    max_value: float | None = None
+    type_field: str | None = None  # organisation: a choice field that gets the register's type
+
+    def choice_label(self, key: str) -> str:
+        """The label of an option, or the key itself when the option is gone from the definition."""
+        return next((c.label for c in self.choices if c.key == key), key)
+
+
+@dataclass(frozen=True)
+class MailDefinition:
+    template: str  # name of templates/mail/<template>.html
+    to: str  # a field key holding an e-mail address, or "secretariat"
+
+
+@dataclass(frozen=True)
+class NewsletterDefinition:
+    """Which fields of a form sign someone up to the newsletter (a double opt-in follows).
+
+    `email` names the email field. `when`, if set, names the field that decides: a yesno field signs up
+    on its first option ("ja"), a consent field when ticked; the loader puts that answer in `when_answer`.
+    `name` and `organisation` name fields kept with the subscription.
+    """
+
+    email: str
+    when: str | None = None
+    when_answer: str | bool = True
+    name: str | None = None
+    organisation: str | None = None
+
+    def address(self, answers: dict[str, Any]) -> str | None:
+        """The address these answers sign up, or None when they do not ask for the newsletter."""
+        if self.when is not None and answers.get(self.when) != self.when_answer:
+            return None
+        value = answers.get(self.email)
+        return value.strip() if isinstance(value, str) and value.strip() else None
+
+    def value(self, answers: dict[str, Any], role: str) -> str | None:
+        """The answer to the field named for `role` ("name" or "organisation"), if any."""
+        key = getattr(self, role)
+        value = answers.get(key) if key else None
+        return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+@dataclass(frozen=True)
+class DifferentRule:
+    """Two fields whose answers must differ (case-insensitively), e.g. two people's e-mail addresses."""
+
+    fields: tuple[str, str]
+    message: str
+
+
+@dataclass(frozen=True)
+class FormDefinition:
+    slug: str
+    title: str
+    intro: str = ""
+    opens: datetime | None = None
+    closes: datetime | None = None
+    listed: bool = True  # shown on the start page
+    retention_days: int | None = None
+    retention_action: str = "anonymise"  # what `formsvc purge` does after retention_days: anonymise or delete
+    embed_allow: tuple[str, ...] = ()  # origins (https://site.example) that may show the form in an iframe
+    submit_label: str = "Skicka"
+    thanks: str = ""
+    fields: tuple[FieldDefinition, ...] = ()
+    mails: tuple[MailDefinition, ...] = ()
+    rules: tuple[DifferentRule, ...] = ()
+    newsletter: NewsletterDefinition | None = None  # these answers may sign up to the newsletter
+    # False: answered only through a personal invitation link (/i/<token>), not at /f/<slug> directly.
+    open_link: bool = True
+    # True: a new answer from an organisation replaces its current one; the older ones are kept as history.
+    one_answer_per_organisation: bool = False
+    source: str = ""
+    version: str = field(default="", compare=False)
+
+    def field(self, key: str) -> FieldDefinition:
+        return next(f for f in self.fields if f.key == key)
+
+    @property
+    def last_day(self) -> date | None:
+        """The last day answers are taken, in the closing time's own zone."""
+        return (self.closes - timedelta(microseconds=1)).date() if self.closes else None
+
+    def state(self, now: datetime) -> str:
+        """'open', 'not_open' (before opens) or 'closed' (at or after closes)."""
+        if self.opens and now < self.opens:
+            return "not_open"
+        if self.closes and now >= self.closes:
+            return "closed"
+        return "open"
+
+    def as_json(self) -> dict[str, Any]:
+        """The definition as JSON-ready data: stored with each version so old answers stay readable."""
+        data = asdict(self)
+        data.pop("source")
+        data.pop("version")
+        for key in ("opens", "closes"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return data
+
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], slug: str, version: str = "") -> FormDefinition:
+        """The inverse of as_json: a stored version read back, so old answers are shown and exported with it.
+
+        Keys a later release no longer knows are skipped; ones it added take their defaults.
+        """
+        spec_fields = tuple(
+            FieldDefinition(
+                **{
+                    **_known(FieldDefinition, raw),
+                    "choices": tuple(Choice(**_known(Choice, c)) for c in raw.get("choices") or ()),
+                }
+            )
+            for raw in data.get("fields") or ()
+        )
+        plain = _known(cls, data)
+        for key in ("opens", "closes"):
+            plain[key] = datetime.fromisoformat(plain[key]) if plain.get(key) else None
+        plain.update(
+            slug=slug,
+            fields=spec_fields,
+            mails=tuple(MailDefinition(**_known(MailDefinition, m)) for m in data.get("mails") or ()),
+            rules=tuple(
+                DifferentRule(fields=tuple(r["fields"]), message=r["message"]) for r in data.get("rules") or ()
+            ),
+        )
+        definition = cls(**plain)
+        object.__setattr__(definition, "version", version)
+        return definition
+
+
+def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in fields(cls)}
+    return {key: value for key, value in data.items() if key in names}
+
+
+def definition_version(definition: FormDefinition) -> str:
+    """A short hash of the definition's content: equal content, equal version."""
+    canonical = json.dumps(definition.as_json(), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]

@@ -1,0 +1,451 @@
+"""A form's answers as spreadsheets: rows -> XLSX (openpyxl write-only) or CSV, built apart from sending.
+
+One row per current answer, one column per question in the definition's order with its Swedish label:
+multiple choice split into one column per option, a ranking into one column per place, numbers and dates
+as real Excel types. Questions only older definition versions had come after the current ones.
+Everything streams: answers are read in batches and written as they come, so memory does not grow
+with the number of answers. Cells are formula-safe: text beginning with = + - @ tab, CR or NUL is never
+a formula (an explicit string cell in XLSX, a leading apostrophe in CSV).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import with_appcontext
+from openpyxl import Workbook
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Font
+
+from .aggregate import FormResults, form_results, organisations_without_answer
+from .audit import audit
+from .catalog import catalog
+from .definitions import TIMEZONE, FieldDefinition, FormDefinition
+from .extensions import db
+from .models import Response
+from .organisations import TYPES
+from .versions import all_questions
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
+BATCH = 2000  # answers read per query
+YES = "Ja"
+NO = "Nej"
+# XML cannot hold these characters, so XLSX writes them as _xHHHH_, which Excel reads back as the character;
+# a literal "_xHHHH_" typed by someone gets its underscore escaped the same way so it stays literal.
+OOXML_ESCAPE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns one question fills, and how to fill them from an answer."""
+
+    headers: tuple[str, ...]
+    values: Callable[[dict[str, Any]], list[Any]]  # the answers -> one str, int, float, date or None per header
+    # False only when the values can be nothing but "Ja" or empty: those cells skip the formula check,
+    # which keeps a large export close to openpyxl's own speed.
+    free_text: bool = True
+
+
+def text_columns(spec: FieldDefinition) -> Columns:
+    key = spec.key
+
+    def values(answers):
+        found = answers.get(key)
+        return [found if found is None or isinstance(found, str) else str(found)]
+
+    return Columns((spec.label,), values)
+
+
+def number_columns(spec: FieldDefinition) -> Columns:
+    key = spec.key
+
+    def values(answers):
+        found = answers.get(key)
+        plain = found is None or isinstance(found, int | float) and not isinstance(found, bool)
+        return [found if plain else str(found)]
+
+    return Columns((spec.label,), values)
+
+
+def date_columns(spec: FieldDefinition) -> Columns:
+    key = spec.key
+
+    def values(answers):
+        found = answers.get(key)
+        try:
+            return [date.fromisoformat(found) if found else None]
+        except (TypeError, ValueError):  # an older version stored something else under this key
+            return [str(found)]
+
+    return Columns((spec.label,), values)
+
+
+def _label(spec: FieldDefinition, found: Any) -> Any:
+    """An option's label; what an older version stored otherwise, as text."""
+    if isinstance(found, str):
+        return spec.choice_label(found)
+    if isinstance(found, list):
+        return "; ".join(spec.choice_label(str(key)) for key in found)
+    return None if found is None else str(found)
+
+
+def choice_columns(spec: FieldDefinition) -> Columns:
+    labels = {c.key: c.label for c in spec.choices}
+
+    def values(answers):
+        found = answers.get(spec.key)
+        return [labels[found] if found in labels else _label(spec, found)]
+
+    return Columns((spec.label,), values)
+
+
+def option_columns(spec: FieldDefinition) -> Columns:
+    """Multiple choice: one column per option, "Ja" where it was picked."""
+    keys = [c.key for c in spec.choices]
+    nothing = [None] * len(keys)
+
+    def values(answers):
+        found = answers.get(spec.key)
+        if not found or not isinstance(found, list):
+            return nothing
+        picked = set(found)
+        return [YES if key in picked else None for key in keys]
+
+    return Columns(tuple(f"{spec.label}: {c.label}" for c in spec.choices), values, free_text=False)
+
+
+def place_columns(spec: FieldDefinition) -> Columns:
+    """A ranking: one column per place, the option's label in it."""
+    places = spec.rank or len(spec.choices)
+
+    def values(answers):
+        found = answers.get(spec.key)
+        found = found if isinstance(found, list) else []
+        return [_label(spec, found[n]) if n < len(found) else None for n in range(places)]
+
+    return Columns(tuple(f"{spec.label}: plats {n}" for n in range(1, places + 1)), values)
+
+
+def consent_columns(spec: FieldDefinition) -> Columns:
+    key = spec.key
+
+    def values(answers):
+        found = answers.get(key)
+        return [None if found is None else (YES if found else NO)]
+
+    return Columns((spec.label,), values, free_text=False)
+
+
+# Question type -> its columns. A type not listed is written as text (its answer as it was stored).
+COLUMNS: dict[str, Callable[[FieldDefinition], Columns]] = {
+    "number": number_columns,
+    "date": date_columns,
+    "choice": choice_columns,
+    "yesno": choice_columns,
+    "multichoice": option_columns,
+    "ranking": place_columns,
+    "consent": consent_columns,
+}
+
+
+def answer_columns(definition: FormDefinition) -> list[Columns]:
+    """The questions' columns: current questions in order, then those only older versions had."""
+    return [COLUMNS.get(spec.type, text_columns)(spec) for spec in all_questions(definition)]
+
+
+HEADERS = ["Referens", "Inskickat"]
+
+
+def headers(columns: list[Columns]) -> list[str]:
+    return HEADERS + [header for question in columns for header in question.headers]
+
+
+def free_text_indexes(columns: list[Columns]) -> list[int]:
+    """Where in a row text people wrote (or labels) can be; the other cells are "Ja", numbers or empty."""
+    indexes, at = [], len(HEADERS)
+    for question in columns:
+        if question.free_text:
+            indexes += range(at, at + len(question.headers))
+        at += len(question.headers)
+    return indexes
+
+
+def answer_rows(definition: FormDefinition, columns: list[Columns]) -> Iterator[list[Any]]:
+    """One list of plain values per current answer, oldest first, read in batches.
+
+    Each batch is its own short read transaction (keyset by id, then commit, with nothing pending):
+    SQLite takes its write lock at BEGIN (IMMEDIATE), so one long read would make people's answers wait
+    for the whole export. Call it with no unsaved changes in the session.
+    """
+    fillers = [question.values for question in columns]
+    # The columns as the driver gives them: SQLAlchemy's own conversion of SQLite's date strings and of JSON
+    # costs more than all the rest of a row, so it is done here, with the C parsers.
+    raw_time = sa.type_coerce(Response.submitted_at, sa.String)
+    raw_answers = sa.type_coerce(Response.answers, sa.String)
+    last_id = 0
+    while True:
+        batch = db.session.execute(
+            sa.select(Response.id, Response.reference, raw_time, raw_answers)
+            .where(Response.form_slug == definition.slug, Response.is_current, Response.id > last_id)
+            .order_by(Response.id)
+            .limit(BATCH)
+        ).all()
+        db.session.commit()
+        if not batch:
+            return
+        for _id, reference, submitted_at, answers in batch:
+            if isinstance(answers, str):  # SQLite: JSON text; PostgreSQL's driver has decoded it already
+                answers = json.loads(answers)
+            row = [reference, local_time(submitted_at)]
+            for fill in fillers:
+                row += fill(answers)
+            yield row
+        last_id = batch[-1][0]
+
+
+def local_time(moment: datetime | str) -> datetime:
+    """Swedish wall-clock time without a zone (Excel has no time zones) from a UTC time.
+
+    SQLite hands back its stored text, which is UTC without a zone (see models.UTCDateTime).
+    """
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment).replace(tzinfo=UTC)
+    return moment.astimezone(TIMEZONE).replace(tzinfo=None)
+
+
+# --- XLSX -------------------------------------------------------------------------------------------
+
+
+def ooxml_text(text: str) -> str:
+    return OOXML_ESCAPE.sub(lambda m: f"_x{ord(m.group()):04X}_", text) if OOXML_ESCAPE.search(text) else text
+
+
+class SafeCells:
+    """Turns values into what a write-only sheet takes; text that could be a formula becomes a string cell."""
+
+    def __init__(self, sheet, checked: list[int] | None = None):
+        self.sheet = sheet
+        self.checked = checked  # the indexes of the columns to check; None: all
+
+    def cell(self, value: Any) -> Any:
+        if type(value) is not str:
+            return value
+        value = ooxml_text(value)
+        if not value.startswith(FORMULA_STARTS):
+            return value
+        cell = WriteOnlyCell(self.sheet, value)
+        cell.data_type = "s"  # never "f": the text is shown, not computed
+        cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
+        return cell
+
+    def row(self, values: list[Any]) -> list[Any]:
+        cell = self.cell
+        if self.checked is None:
+            return [cell(value) for value in values]
+        for index in self.checked:
+            values[index] = cell(values[index])
+        return values
+
+
+def safe_cell(sheet, value: Any) -> Any:
+    """One value for a write-only sheet, formula-safe: for the other spreadsheets the service makes."""
+    return SafeCells(sheet).cell(value)
+
+
+def write_xlsx(definition: FormDefinition, target: IO[bytes] | str | Path) -> int:
+    """Write the export to a file or binary file object; returns the number of answers."""
+    workbook = Workbook(write_only=True)
+    results = form_results(definition, texts=False)
+    columns = answer_columns(definition)
+    answers = workbook.create_sheet("Svar")
+    safe = SafeCells(answers, free_text_indexes(columns))
+    answers.freeze_panes = "A2"
+    answers.column_dimensions["A"].width = 12
+    answers.column_dimensions["B"].width = 17
+    bold = Font(bold=True)
+    header = [safe.cell(text) for text in headers(columns)]
+    answers.append([_styled(answers, cell, bold) for cell in header])
+    count = 0
+    for row in answer_rows(definition, columns):
+        answers.append(safe.row(row))
+        count += 1
+    _summary_sheet(workbook.create_sheet("Sammanfattning"), results, bold)
+    if any(spec.type == "organisation" for spec in definition.fields):
+        _missing_sheet(workbook.create_sheet("Ej svarat"), definition, bold)
+    workbook.save(target)
+    return count
+
+
+def _styled(sheet, value: Any, font: Font) -> Cell:
+    cell = value if isinstance(value, Cell) else WriteOnlyCell(sheet, value)
+    cell.font = font
+    return cell
+
+
+SUMMARY_HEADERS = {
+    "choice": ["Alternativ", "Antal", "Andel"],
+    "multichoice": ["Alternativ", "Antal", "Andel av alla svar"],
+    "ranking": ["Alternativ", "Poäng", "Omnämnanden", "Plats", "Delad plats"],
+}
+CHART_ROWS = 16  # rows a chart covers at its default size: blocks are at least this far apart
+
+
+def _summary_sheet(sheet, results: FormResults, bold: Font) -> None:
+    """Each counted question as a small table with a native bar chart beside it."""
+    safe = SafeCells(sheet)
+    sheet.column_dimensions["A"].width = 50
+    sheet.append([_styled(sheet, safe.cell(results.definition.title), Font(bold=True, size=14))])
+    sheet.append(["Antal svar", results.responses])
+    sheet.append(["Exporterad", local_time(datetime.now(TIMEZONE))])
+    row = 5
+    for question in results.questions:
+        headers = SUMMARY_HEADERS[question.kind]
+        sheet.append([])
+        sheet.append([_styled(sheet, safe.cell(question.spec.label), bold)])
+        sheet.append([_styled(sheet, text, bold) for text in headers])
+        first = row + 2
+        for option in question.options:
+            sheet.append(safe.row(_summary_values(sheet, question.kind, option)))
+        last = first + len(question.options) - 1
+        if question.options:
+            sheet.add_chart(_bar_chart(sheet, question.spec.label, question.kind, first, last), f"G{row}")
+        used = len(question.options) + 3
+        for _ in range(used, CHART_ROWS):
+            sheet.append([])
+        row += max(used, CHART_ROWS)
+
+
+def _summary_values(sheet, kind: str, option) -> list[Any]:
+    if kind == "ranking":
+        return [option.label, option.points, option.mentions, option.place, YES if option.tied else NO]
+    share = WriteOnlyCell(sheet, option.share)
+    share.number_format = "0%"
+    return [option.label, option.count, share]
+
+
+def _bar_chart(sheet, title: str, kind: str, first: int, last: int) -> BarChart:
+    chart = BarChart()
+    chart.type = "bar"  # horizontal: long Swedish option labels stay readable
+    chart.title = title
+    chart.legend = None
+    chart.y_axis.title = "Poäng" if kind == "ranking" else "Antal"
+    data = Reference(sheet, min_col=2, min_row=first - 1, max_row=last)
+    chart.add_data(data, titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=1, min_row=first, max_row=last))
+    chart.x_axis.scaling.orientation = "maxMin"  # the first option at the top, as in the table
+    chart.width, chart.height = 18, 7.5
+    return chart
+
+
+def _missing_sheet(sheet, definition: FormDefinition, bold: Font) -> None:
+    """Organisations in the register with no current answer."""
+    safe = SafeCells(sheet)
+    sheet.column_dimensions["A"].width = 40
+    sheet.append([_styled(sheet, text, bold) for text in ("Organisation", "Typ", "Kontaktperson", "E-post")])
+    for organisation in organisations_without_answer(definition.slug):
+        sheet.append(
+            safe.row(
+                [
+                    organisation.name,
+                    TYPES.get(organisation.type, organisation.type),
+                    organisation.contact_name,
+                    organisation.contact_email,
+                ]
+            )
+        )
+
+
+# --- CSV --------------------------------------------------------------------------------------------
+
+
+def csv_text(value: Any) -> str:
+    """A value as Swedish Excel reads it from CSV; text that could be a formula gets a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
+    if isinstance(value, datetime):
+        return value.isoformat(" ", "minutes")
+    if isinstance(value, float):
+        return repr(value).replace(".", ",")  # Swedish Excel reads a decimal comma
+    return str(value)
+
+
+def csv_chunks(definition: FormDefinition) -> Iterator[bytes]:
+    """The export as CSV bytes, a batch at a time: UTF-8 with a BOM, semicolons as Swedish Excel expects."""
+    columns = answer_columns(definition)
+    # The csv module writes None as empty and "Ja" as it is: only the time and these columns need csv_text.
+    convert = [1] + free_text_indexes(columns)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow([csv_text(text) for text in headers(columns)])
+    yield "\ufeff".encode() + buffer.getvalue().encode()
+    rows = answer_rows(definition, columns)
+    while True:
+        buffer.seek(0)
+        buffer.truncate()
+        written = 0
+        for row in rows:
+            for index in convert:
+                row[index] = csv_text(row[index])
+            writer.writerow(row)
+            written += 1
+            if written == BATCH:
+                break
+        if written:
+            yield buffer.getvalue().encode()
+        if written < BATCH:
+            return
+
+
+def write_csv(definition: FormDefinition, target: IO[bytes]) -> None:
+    for chunk in csv_chunks(definition):
+        target.write(chunk)
+
+
+# --- the command --------------------------------------------------------------------------------------
+
+
+@click.command("export")
+@click.argument("slug")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file to write: .xlsx or .csv.",
+)
+@with_appcontext
+def export_command(slug: str, output: Path) -> None:
+    """Export a form's current answers to an Excel (.xlsx) or CSV file."""
+    definition = catalog().get(slug)
+    if definition is None:
+        raise click.BadParameter(f"no form '{slug}' (forms: {', '.join(d.slug for d in catalog())})", param_hint="SLUG")
+    kind = output.suffix.lower().lstrip(".")
+    if kind not in ("xlsx", "csv"):
+        raise click.BadParameter("the file name must end in .xlsx or .csv", param_hint="-o")
+    audit("export", target=slug, actor="system", format=kind)
+    db.session.commit()
+    with output.open("wb") as target:
+        if kind == "xlsx":
+            write_xlsx(definition, target)
+        else:
+            write_csv(definition, target)
+    click.echo(f"Wrote {output}.")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(export_command)

@@ -1,0 +1,221 @@
+"""The outbox: mail is written in the caller's transaction and sent afterwards, with retries.
+
+A mail server that is down delays mail and loses none. Senders on several hosts can run at once:
+each claims its messages first (row locks with SKIP LOCKED on PostgreSQL; SQLite has one writer).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import smtplib
+import threading
+import time
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app, render_template
+from flask.cli import AppGroup
+from flask_mail import Message
+from markupsafe import Markup, escape
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .config import PACKAGE_DIR
+from .extensions import db, mail
+from .models import UTCDateTime, utcnow
+
+log = logging.getLogger(__name__)
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+# A claim older than this belongs to a sender that died; the message is tried again.
+CLAIM_TIMEOUT = timedelta(minutes=10)
+IMAGES = {"sticker.png": ("image/png", "klistermarke")}  # attachable file -> (type, Content-ID)
+
+
+class OutboxMessage(db.Model):
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    message_id: Mapped[str] = mapped_column(sa.String(200))  # the same on every attempt
+    template: Mapped[str] = mapped_column(sa.String(64))
+    recipient: Mapped[str] = mapped_column(sa.String(254), index=True)
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    body_text: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str | None] = mapped_column(sa.Text)
+    headers: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    images: Mapped[list] = mapped_column(sa.JSON, default=list)
+    status: Mapped[str] = mapped_column(sa.String(16), default=PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+def render_mail(template: str, **context) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of templates/mail/<template>.txt (blocks subject and body)."""
+    jinja_template = current_app.jinja_env.get_template(f"mail/{template}.txt")
+    current_app.update_template_context(context)
+    jinja_context = jinja_template.new_context(context)
+    subject = " ".join("".join(jinja_template.blocks["subject"](jinja_context)).split())
+    text = "".join(jinja_template.blocks["body"](jinja_context)).strip() + "\n"
+    html = render_template("mail/layout.html", subject=subject, paragraphs=_paragraphs(text), **context)
+    return subject, text, html
+
+
+URL = re.compile(r"https?://[^\s<>\"]+")
+
+
+def _paragraphs(text: str) -> list[Markup]:
+    """The text body as HTML paragraphs, links made clickable; everything else escaped."""
+
+    def linked(line: str) -> Markup:
+        out, last = Markup(""), 0
+        for match in URL.finditer(line):
+            url = match.group(0)
+            out += escape(line[last : match.start()]) + Markup('<a href="{0}">{0}</a>').format(url)
+            last = match.end()
+        return out + escape(line[last:])
+
+    return [Markup("<br>").join(linked(line) for line in block.split("\n")) for block in text.split("\n\n")]
+
+
+def enqueue(recipient: str, template: str, headers: dict | None = None, images=(), **context) -> OutboxMessage:
+    """Render a mail and add it to the session: it is committed, or not, with the caller's work."""
+    subject, text, html = render_mail(template, recipient=recipient, images=list(images), **context)
+    message = OutboxMessage(
+        message_id=make_msgid(domain=_sender_domain()),
+        template=template,
+        recipient=recipient,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        headers=headers or {},
+        images=list(images),
+    )
+    db.session.add(message)
+    return message
+
+
+def _sender_domain() -> str:
+    sender = current_app.config["MAIL_DEFAULT_SENDER"] or "formsvc@localhost"
+    return sender.rsplit("@", 1)[-1].strip(">") or "localhost"
+
+
+def send_outbox(limit: int = 500) -> tuple[int, int]:
+    """Send what is due. Returns (sent, failed attempts)."""
+    sent = failed = 0
+    for message_id in _claim(limit):
+        message = db.session.get(OutboxMessage, message_id)
+        try:
+            _deliver(message)
+        except (smtplib.SMTPException, OSError) as error:
+            failed += 1
+            message.attempts += 1
+            message.last_error = f"{type(error).__name__}: {error}"[:1000]
+            give_up = message.attempts >= current_app.config["FORMSVC_MAIL_MAX_ATTEMPTS"]
+            message.status = FAILED if give_up else PENDING
+            # 1, 2, 4, ... minutes, at most an hour apart.
+            message.next_attempt_at = utcnow() + timedelta(minutes=min(2 ** (message.attempts - 1), 60))
+            log.warning("mail %s to %s not sent: %s", message.id, message.recipient, message.last_error)
+        else:
+            sent += 1
+            message.status, message.sent_at, message.last_error = SENT, utcnow(), None
+        message.claimed_at = None
+        db.session.commit()
+    return sent, failed
+
+
+def _claim(limit: int) -> list[int]:
+    """Mark due messages as being sent by us, in a short transaction of its own."""
+    now = utcnow()
+    due = (
+        sa.select(OutboxMessage.id)
+        .where(
+            sa.or_(
+                sa.and_(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now),
+                sa.and_(OutboxMessage.status == SENDING, OutboxMessage.claimed_at < now - CLAIM_TIMEOUT),
+            )
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(db.session.scalars(due))
+    if ids:
+        db.session.execute(
+            sa.update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(status=SENDING, claimed_at=now)
+        )
+    db.session.commit()
+    return ids
+
+
+def _deliver(outbox_message: OutboxMessage) -> None:
+    message = Message(
+        subject=outbox_message.subject,
+        recipients=[outbox_message.recipient],
+        body=outbox_message.body_text,
+        html=outbox_message.body_html,
+        extra_headers=dict(outbox_message.headers),
+    )
+    message.msgId = outbox_message.message_id
+    for name in outbox_message.images:
+        content_type, content_id = IMAGES[name]
+        data = (PACKAGE_DIR / "static" / name).read_bytes()
+        message.attach(name, content_type, data, "inline", headers={"Content-ID": f"<{content_id}>"})
+    if current_app.config.get("MAIL_SERVER"):
+        mail.send(message)
+    else:
+        _write_to_folder(message, outbox_message.id)
+
+
+def _write_to_folder(message: Message, outbox_id: int) -> None:
+    """No mail server configured: keep the mail as an .eml file a person can open."""
+    folder = Path(current_app.config["FORMSVC_MAIL_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{utcnow():%Y%m%d-%H%M%S}-{outbox_id}.eml").write_bytes(message.as_bytes())
+
+
+def _flush_in_background(app: Flask, seconds: float) -> None:
+    def loop():
+        while True:
+            time.sleep(seconds)
+            with app.app_context():
+                try:
+                    send_outbox()
+                except Exception:  # keep the loop alive; the next round tries again
+                    log.exception("background mail flush failed")
+                finally:
+                    db.session.remove()
+
+    threading.Thread(target=loop, name="formsvc-mail", daemon=True).start()
+
+
+@click.group("mail", cls=AppGroup)
+def mail_cli() -> None:
+    """The outbox."""
+
+
+@mail_cli.command("send")
+@click.option("--watch", type=float, default=0, help="Keep running, sending every this many seconds.")
+def send_command(watch: float) -> None:
+    """Send the mail that is due (retries failed mail with back-off)."""
+    while True:
+        sent, failed = send_outbox()
+        click.echo(f"Sent {sent}, failed {failed}.")
+        if not watch:
+            break
+        time.sleep(watch)
+
+
+def init_app(app: Flask) -> None:
+    mail.init_app(app)
+    app.cli.add_command(mail_cli)
+    seconds = app.config["FORMSVC_MAIL_FLUSH_SECONDS"]
+    if seconds and not app.testing:
+        _flush_in_background(app, seconds)

@@ -1,0 +1,125 @@
+"""Erasing a person: remove or anonymise one e-mail address wherever the service may let it go."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from ..audit import AuditEvent, audit
+from ..extensions import db
+from ..mail import OutboxMessage
+from ..models import FormVersion, Organisation, Response
+from .models import Subscription
+from .subscriptions import normal_address
+
+ERASED = "[raderad]"  # what an erased address becomes where the row itself stays
+
+
+@dataclass
+class ErasureReport:
+    address: str
+    subscriptions: int = 0
+    outbox_to: int = 0
+    outbox_mentioning: int = 0
+    answers: dict[str, int] = field(default_factory=dict)  # form slug -> answers anonymised
+    organisation_contacts: int = 0
+    audit_events_kept: int = 0  # the audit log is a record of what staff did and is not changed
+
+    @property
+    def touched(self) -> int:
+        return (
+            self.subscriptions + self.outbox_to + self.outbox_mentioning + sum(self.answers.values())
+            + self.organisation_contacts
+        )
+
+    def lines(self) -> list[str]:
+        answers = ", ".join(f"{slug}: {count}" for slug, count in sorted(self.answers.items())) or "none"
+        return [
+            f"newsletter subscriptions deleted: {self.subscriptions}",
+            f"outbox mails to the address deleted: {self.outbox_to}",
+            f"outbox mails mentioning the address anonymised: {self.outbox_mentioning}",
+            f"answers whose e-mail fields were anonymised: {sum(self.answers.values())} ({answers})",
+            f"organisation register contacts cleared: {self.organisation_contacts}",
+            f"audit events naming the address (kept unchanged): {self.audit_events_kept}",
+        ]
+
+
+def _lower_contains(column, text: str):
+    return sa.func.lower(column).contains(text, autoescape=True)
+
+
+def erase_address(address: str) -> ErasureReport:
+    """Remove or anonymise the address everywhere; audit it; the caller commits."""
+    address = normal_address(address)
+    report = ErasureReport(address)
+    report.subscriptions = db.session.execute(
+        sa.delete(Subscription).where(sa.func.lower(Subscription.email) == address)
+    ).rowcount
+    report.outbox_to = db.session.execute(
+        sa.delete(OutboxMessage).where(sa.func.lower(OutboxMessage.recipient) == address)
+    ).rowcount
+    report.outbox_mentioning = _anonymise_outbox(address)
+    report.answers = _anonymise_answers(address)
+    report.organisation_contacts = db.session.execute(
+        sa.update(Organisation).where(sa.func.lower(Organisation.contact_email) == address).values(contact_email=None)
+    ).rowcount
+    report.audit_events_kept = db.session.scalar(
+        sa.select(sa.func.count(AuditEvent.id)).where(
+            sa.or_(sa.func.lower(AuditEvent.actor) == address, sa.func.lower(AuditEvent.target) == address)
+        )
+    )
+    # The log says that an erasure happened and what it touched, not whose address it was.
+    audit(
+        "erase",
+        subscriptions=report.subscriptions,
+        outbox_to=report.outbox_to,
+        outbox_mentioning=report.outbox_mentioning,
+        answers=report.answers,
+        organisation_contacts=report.organisation_contacts,
+    )
+    return report
+
+
+def _anonymise_outbox(address: str) -> int:
+    """Mails to others that quote the address (e.g. the secretariat's notice of an answer)."""
+    pattern = re.compile(re.escape(address), re.IGNORECASE)
+    rows = db.session.scalars(
+        sa.select(OutboxMessage).where(
+            sa.or_(
+                _lower_contains(OutboxMessage.subject, address),
+                _lower_contains(OutboxMessage.body_text, address),
+                _lower_contains(OutboxMessage.body_html, address),
+            )
+        )
+    )
+    count = 0
+    for message in rows:
+        message.subject = pattern.sub(ERASED, message.subject)
+        message.body_text = pattern.sub(ERASED, message.body_text)
+        message.body_html = pattern.sub(ERASED, message.body_html) if message.body_html else message.body_html
+        count += 1
+    return count
+
+
+def _anonymise_answers(address: str) -> dict[str, int]:
+    """Answers holding the address in an e-mail field of the definition version they were given under."""
+    # The JSON text narrows the search in the database; the definition decides which fields are e-mail.
+    needle = json.dumps(address)[1:-1]
+    candidates = db.session.execute(
+        sa.select(Response, FormVersion.definition)
+        .join(FormVersion, Response.form_version_id == FormVersion.id)
+        .where(_lower_contains(sa.cast(Response.answers, sa.Text), needle))
+        .execution_options(yield_per=500)
+    )
+    counts: dict[str, int] = {}
+    for response, definition in candidates:
+        email_keys = [f["key"] for f in definition.get("fields", []) if f.get("type") == "email"]
+        hits = [k for k in email_keys if isinstance(response.answers.get(k), str)
+                and normal_address(response.answers[k]) == address]
+        if hits:
+            response.answers = {**response.answers, **dict.fromkeys(hits, ERASED)}
+            counts[response.form_slug] = counts.get(response.form_slug, 0) + 1
+    return counts

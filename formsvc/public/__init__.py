@@ -1,0 +1,184 @@
+"""Public pages: the list of open forms, a form, its receipt, and the accessibility statement."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext
+from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import MultiDict
+
+from .. import embed
+from ..answers import new_submission_key, receipt_lines, store_answer
+from ..catalog import catalog
+from ..definitions import FormDefinition, form_answers, prefill
+from ..extensions import limiter
+from ..invitations.session import answer_formdata, current_answer, fix_organisation, record_answer, session_invitation
+from ..models import Response
+from ..organisations import all_organisations, find_by_name
+
+bp = Blueprint("public", __name__)
+RECEIPTS_KEPT = 20  # receipts this browser may look at again
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@bp.get("/")
+def index():
+    """The forms that are open and listed."""
+    forms = [d for d in catalog() if d.listed and d.state(now()) == "open"]
+    return render_template("public/index.html", forms=forms)
+
+
+def _definition_or_404(slug: str) -> FormDefinition:
+    definition = catalog().get(slug)
+    if definition is None:
+        abort(404)
+    return definition
+
+
+@bp.get("/f/<slug>")
+def show_form(slug: str):
+    """The form, prefilled from query parameters named after its fields."""
+    definition = _definition_or_404(slug)
+    state = definition.state(now())
+    invitation = session_invitation(slug)  # set by a personal link (/i/<token>)
+    given = current_answer(invitation) if invitation else None
+    if state != "open":
+        given_lines = receipt_lines(definition, given.answers) if given else None
+        return render_template(
+            "public/closed.html", definition=definition, state=state, given=given, given_lines=given_lines
+        )
+    if invitation is None and not definition.open_link:
+        return render_template("invitations/needs_link.html", definition=definition), 403
+    if given and definition.one_answer_per_organisation:
+        formdata, dropped = answer_formdata(definition, given), ()  # the current answer, to change it
+    else:
+        filled = prefill(definition, request.args.getlist)
+        formdata = MultiDict([(key, value) for key, values in filled.values.items() for value in values])
+        dropped = filled.dropped
+    formdata["submission_key"] = new_submission_key()
+    if invitation:
+        fix_organisation(definition, invitation, formdata)
+    _preset_organisation_type(definition, formdata)
+    form = catalog().form_class(slug)(formdata=formdata)
+    return _render_form(definition, form, dropped=dropped, invitation=invitation, given=given)
+
+
+@bp.post("/f/<slug>")
+@limiter.limit(lambda: current_app.config["FORMSVC_SUBMIT_LIMIT"])
+def submit_form(slug: str):
+    """Take an answer: store it, then redirect (303) to the receipt. Bad input gets the form back."""
+    definition = _definition_or_404(slug)
+    state = definition.state(now())
+    invitation = session_invitation(slug)
+    formdata = request.form.copy()
+    if invitation:
+        fix_organisation(definition, invitation, formdata)
+    _preset_organisation_type(definition, formdata)
+    form = catalog().form_class(slug)(formdata=formdata)
+    if state != "open":
+        lines = receipt_lines(definition, form_answers(definition, form))
+        return render_template("public/closed.html", definition=definition, state=state, lines=lines), 422
+    if invitation is None and not definition.open_link:
+        return render_template("invitations/needs_link.html", definition=definition), 403
+    shown = {"invitation": invitation, "given": current_answer(invitation) if invitation else None}
+    if form.website.data:
+        form.form_errors.append(gettext("Formuläret kunde inte skickas. Lämna det dolda fältet tomt."))
+        return _render_form(definition, form, **shown), 400
+    valid = form.validate()
+    organisation = invitation.organisation if invitation else next(
+        (find_by_name(form[s.key].data) for s in definition.fields if s.type == "organisation"), None
+    )
+    if valid and organisation is None and definition.one_answer_per_organisation:
+        # One answer per organisation needs to know which organisation: it must come from the register.
+        spec = next(s for s in definition.fields if s.type == "organisation")
+        form[spec.key].errors = [gettext("Välj er organisation i listan. Saknas den? Kontakta sekretariatet.")]
+        valid = False
+    if not valid:
+        return _render_form(definition, form, **shown), 422
+    response, _created = store_answer(
+        definition,
+        form_answers(definition, form),
+        form.submission_key.data or new_submission_key(),
+        organisation,
+        on_stored=record_answer(invitation) if invitation else None,
+    )
+    receipts = [r for r in session.get("receipts", []) if r != response.reference]
+    session["receipts"] = [*receipts, response.reference][-RECEIPTS_KEPT:]
+    receipt_url = url_for(".receipt", slug=slug, reference=response.reference, **embed.receipt_args(response.reference))
+    return redirect(receipt_url, 303)
+
+
+@bp.get("/f/<slug>/tack/<reference>")
+def receipt(slug: str, reference: str):
+    """The receipt: what was sent, its reference and time. Only for the browser that sent it."""
+    definition = _definition_or_404(slug)
+    response = Response.query.filter_by(reference=reference, form_slug=slug).one_or_none()
+    own = reference in session.get("receipts", []) or embed.receipt_allowed(reference)
+    if response is None or not own:
+        return render_template("public/receipt_missing.html", definition=definition), 404
+    return render_template(
+        "public/receipt.html",
+        definition=definition,
+        response=response,
+        lines=receipt_lines(definition, response.answers),
+    )
+
+
+@bp.get("/tillganglighet")
+def accessibility():
+    """The accessibility statement, with the way to report a problem."""
+    return render_template("public/accessibility.html")
+
+
+def _preset_organisation_type(definition: FormDefinition, formdata: MultiDict) -> None:
+    """An organisation picked from the register brings its type, unless the person chose one."""
+    for spec in definition.fields:
+        if spec.type == "organisation" and spec.type_field and not formdata.get(spec.type_field):
+            organisation = find_by_name(formdata.get(spec.key))
+            if organisation:
+                formdata[spec.type_field] = organisation.type
+
+
+def _render_form(definition: FormDefinition, form, dropped=(), invitation=None, given=None):
+    """The form page; with an invitation the organisation is fixed, and a current answer is said to exist."""
+    needs_register = invitation is None and any(s.type == "organisation" for s in definition.fields)
+    return render_template(
+        "public/form.html",
+        definition=definition,
+        form=form,
+        dropped=dropped,
+        organisations=all_organisations() if needs_register else [],
+        invitation=invitation,
+        given=given,
+    )
+
+
+def csrf_error(error: CSRFError):
+    """A form sent with a missing or stale CSRF token comes back filled in, with a clear message."""
+    if request.endpoint == "public.submit_form":
+        definition = catalog().get(request.view_args["slug"])
+        if definition:
+            invitation = session_invitation(definition.slug)
+            formdata = request.form.copy()
+            if invitation:
+                fix_organisation(definition, invitation, formdata)
+            form = catalog().form_class(definition.slug)(formdata=formdata)
+            form.form_errors.append(
+                gettext(
+                    "Sidan hade varit öppen länge eller kom från en annan flik. "
+                    "Kontrollera svaren och skicka igen."
+                )
+            )
+            return _render_form(definition, form, invitation=invitation), 400
+    message = gettext("Begäran kunde inte verifieras. Ladda om sidan och försök igen.")
+    return render_template("error.html", code=400, message=message), 400
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.register_error_handler(CSRFError, csrf_error)

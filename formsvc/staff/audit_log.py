@@ -1,0 +1,30 @@
+"""The audit log for staff: every login, export and deletion, who and when, newest first."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import render_template, request
+from flask_babel import lazy_gettext
+
+from ..audit import AuditEvent
+from ..extensions import db
+from .blueprint import bp
+
+PER_PAGE = 100
+# What each recorded action is called on the page; an action not listed is shown by its name.
+ACTIONS = {
+    "login": lazy_gettext("Inloggning"),
+    "login_failed": lazy_gettext("Misslyckad inloggning"),
+    "logout": lazy_gettext("Utloggning"),
+    "export": lazy_gettext("Export"),
+    "delete_response": lazy_gettext("Raderat svar"),
+    "staff_password_set": lazy_gettext("Lösenord satt"),
+}
+
+
+@bp.get("/audit")
+def audit_log():
+    """The audit log, a page at a time."""
+    query = sa.select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    return render_template("staff/audit.html", page=page, actions=ACTIONS)

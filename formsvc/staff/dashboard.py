@@ -1,0 +1,58 @@
+"""The dashboard: every form with its state, number of answers, last answer and deadline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask import render_template
+
+from ..catalog import catalog
+from ..definitions import FormDefinition
+from ..extensions import db
+from ..invitations.status import invited_counts, missing_counts
+from ..models import Response
+from .blueprint import bp
+
+
+@dataclass(frozen=True)
+class FormSummary:
+    definition: FormDefinition
+    state: str
+    answers: int
+    last_answer_at: datetime | None
+
+
+def form_summaries() -> list[FormSummary]:
+    counts = {
+        slug: (count, last)
+        for slug, count, last in db.session.execute(
+            sa.select(Response.form_slug, sa.func.count(Response.id), sa.func.max(Response.submitted_at)).group_by(
+                Response.form_slug
+            )
+        )
+    }
+    now = datetime.now(UTC)
+    return [
+        FormSummary(d, d.state(now), *_aware(counts.get(d.slug, (0, None))))
+        for d in sorted(catalog(), key=lambda d: d.title)
+    ]
+
+
+def _aware(pair):
+    count, last = pair
+    # max() comes back as a plain value on SQLite; it is stored as UTC.
+    if isinstance(last, str):
+        last = datetime.fromisoformat(last)
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    return count, last
+
+
+@bp.get("/")
+def dashboard():
+    """Every form: state, answers, last answer, deadline, and how many invited organisations are missing."""
+    return render_template(
+        "staff/dashboard.html", summaries=form_summaries(), invited=invited_counts(), missing=missing_counts()
+    )

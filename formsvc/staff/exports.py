@@ -1,0 +1,52 @@
+"""The export downloads: /staff/forms/<slug>/export.xlsx and .csv, each written to the audit log."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+
+from flask import Response, send_file, stream_with_context
+
+from ..audit import audit
+from ..definitions import TIMEZONE
+from ..export import csv_chunks, write_xlsx
+from ..extensions import db
+from .blueprint import bp
+from .results import definition_or_404
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _download_name(slug: str, suffix: str) -> str:
+    return f"{slug}-{datetime.now(TIMEZONE):%Y-%m-%d}.{suffix}"
+
+
+def _audited(slug: str, kind: str) -> None:
+    # Committed before the file is built: the export reads in short transactions of its own.
+    audit("export", target=slug, format=kind)
+    db.session.commit()
+
+
+@bp.get("/forms/<slug>/export.xlsx")
+def export_xlsx(slug: str):
+    """The answers as an Excel file, built in a temporary file (deleted when sent), not in memory."""
+    definition = definition_or_404(slug)
+    _audited(slug, "xlsx")
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 (send_file closes it once sent, and then it is gone)
+    try:
+        write_xlsx(definition, spool)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return send_file(spool, mimetype=XLSX, as_attachment=True, download_name=_download_name(slug, "xlsx"))
+
+
+@bp.get("/forms/<slug>/export.csv")
+def export_csv(slug: str):
+    """The answers as CSV (UTF-8 with BOM, semicolons), streamed as it is read."""
+    definition = definition_or_404(slug)
+    _audited(slug, "csv")
+    response = Response(stream_with_context(csv_chunks(definition)), mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{_download_name(slug, "csv")}"'
+    return response

@@ -1,0 +1,129 @@
+"""The council roster: from the current nominations, each organisation's representative and substitute,
+and the invited organisations that have not nominated. A page and an XLSX export."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import abort, current_app, render_template, send_file
+from openpyxl import Workbook
+
+from ..audit import audit
+from ..catalog import catalog
+from ..definitions import FormDefinition
+from ..export import safe_cell
+from ..extensions import db
+from ..invitations.status import standings
+from ..models import Organisation, Response
+from ..organisations import TYPES
+from .blueprint import bp
+
+# Field key prefix -> role; each role has the fields <prefix>_namn, _befattning, _epost, _telefon.
+ROLES = {"ledamot": "Ordinarie ledamot", "ersattare": "Fast ersättare"}
+PARTS = ("namn", "befattning", "epost", "telefon")
+# A cell starting with one of these would be read as a formula (or hide one) by a spreadsheet program.
+
+
+@dataclass(frozen=True)
+class Person:
+    role: str
+    name: str
+    title: str
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class Nomination:
+    organisation_name: str
+    organisation_type: str
+    submitted_at: datetime
+    reference: str
+    people: tuple[Person, ...]
+
+
+def _definition() -> FormDefinition:
+    definition = catalog().get(current_app.config["FORMSVC_ROSTER_FORM"])
+    if definition is None:
+        abort(404)
+    return definition
+
+
+def nominations(slug: str) -> list[Nomination]:
+    """The current nominations, one per organisation, by organisation name."""
+    query = (
+        sa.select(Response, Organisation.type)
+        .outerjoin(Organisation, Organisation.id == Response.organisation_id)
+        .where(Response.form_slug == slug, Response.is_current.is_(True))
+        .order_by(sa.func.lower(Response.organisation_name), Response.id)
+    )
+    found = []
+    for response, kind in db.session.execute(query):
+        answers = response.answers
+        people = tuple(
+            Person(label, *(answers.get(f"{prefix}_{part}") or "" for part in PARTS)) for prefix, label in ROLES.items()
+        )
+        found.append(
+            Nomination(response.organisation_name or "", TYPES.get(kind, ""), response.submitted_at,
+                       response.reference, people)
+        )
+    return found
+
+
+def not_nominated(slug: str) -> list:
+    """Invited organisations (invitation not revoked) without a current nomination."""
+    return [s for s in standings(slug) if s.missing]
+
+
+@bp.get("/roster")
+def roster():
+    """The roster page: who represents each organisation, and who has not nominated."""
+    definition = _definition()
+    return render_template(
+        "staff/roster.html",
+        definition=definition,
+        nominations=nominations(definition.slug),
+        missing=not_nominated(definition.slug),
+        types=TYPES,
+    )
+
+
+@bp.get("/roster.xlsx")
+def roster_xlsx():
+    """The roster as a spreadsheet: one row per person, and a sheet of organisations that have not nominated."""
+    definition = _definition()
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Rådet")
+    sheet.append(["Organisation", "Typ", "Roll", "Namn", "Befattning", "E-post", "Telefon", "Nominerad", "Referens"])
+    rows = 0
+    for nomination in nominations(definition.slug):
+        # Spreadsheets have no time zones: Swedish time, as staff read it.
+        submitted = nomination.submitted_at.astimezone(zone).replace(tzinfo=None)
+        for person in nomination.people:
+            values = [nomination.organisation_name, nomination.organisation_type, person.role, person.name,
+                      person.title, person.email, person.phone]
+            sheet.append([safe_cell(sheet, v) for v in values] + [submitted, safe_cell(sheet, nomination.reference)])
+            rows += 1
+    missing_sheet = workbook.create_sheet("Har inte nominerat")
+    missing_sheet.append(["Organisation", "Typ", "Kontaktperson", "E-post"])
+    for standing in not_nominated(definition.slug):
+        o = standing.organisation
+        values = [o.name, TYPES.get(o.type, o.type), o.contact_name or "", o.contact_email or ""]
+        missing_sheet.append([safe_cell(missing_sheet, v) for v in values])
+    audit("export", target=definition.slug, kind="roster.xlsx", rows=rows)
+    db.session.commit()
+    # Written to a temporary file (in memory while small), never built up as one string.
+    spool = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)  # noqa: SIM115 (send_file closes it)
+    workbook.save(spool)
+    spool.seek(0)
+    return send_file(
+        spool,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"radet-{definition.slug}.xlsx",
+    )

@@ -1,0 +1,167 @@
+"""Form definitions: the shipped forms load; a wrong definition is refused naming file, field and reason."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from formsvc import create_app, definitions
+from formsvc.catalog import forms_cli
+from formsvc.config import resource_dir
+from formsvc.definitions import DefinitionError, build_form_class, load_directory, load_file, parse_definition
+
+GOOD = {
+    "title": "Test",
+    "fields": [
+        {"key": "namn", "type": "text", "label": "Namn", "required": True},
+        {"key": "val", "type": "choice", "label": "Val", "choices": {"a": "A", "b": "B"}},
+    ],
+}
+
+
+def with_fields(*fields, **top):
+    return {"title": "Test", "fields": list(fields), **top}
+
+
+def test_shipped_forms_load_with_their_rules():
+    forms = load_directory(resource_dir("forms"))
+    assert {"anslutning", "nominering", "nyhetsbrev", "prioritering"} <= set(forms)
+    focus = forms["anslutning"].field("fokusomraden")
+    assert focus.required and focus.type == "multichoice"
+    assert [c.key for c in focus.choices] == ["makt", "ekonomi", "utbildning", "omsorg", "halsa", "vald"]
+    assert forms["prioritering"].field("prioriteringar").rank == 3
+    assert forms["nominering"].closes is not None
+    assert forms["nominering"].rules[0].fields == ("ledamot_epost", "ersattare_epost")
+
+
+@pytest.mark.parametrize(
+    ("raw", "field", "reason"),
+    [
+        (with_fields({"key": "x", "type": "slider", "label": "X"}), "x", "unknown field type 'slider'"),
+        (
+            with_fields({"key": "x", "type": "text", "label": "X"}, {"key": "x", "type": "email", "label": "Y"}),
+            "x",
+            "used by another field",
+        ),
+        (with_fields({"key": "x", "type": "choice", "label": "X"}), "x", "needs 'choices'"),
+        (with_fields({"key": "x", "type": "multichoice", "label": "X", "choices": {}}), "x", "non-empty mapping"),
+        (with_fields({"key": "x", "type": "text", "label": "X"}, closes="31 juni"), None, "'closes' is not a date"),
+        (with_fields({"key": "x", "type": "text", "label": "X"}, opens="2026-13-01"), None, "'opens' is not a date"),
+        (with_fields({"key": "x", "type": "text", "label": "X", "colour": "red"}), "x", "unknown setting(s): colour"),
+        (
+            with_fields({"key": "r", "type": "ranking", "label": "R", "rank": 3, "choices": {"a": "A", "b": "B"}}),
+            "r",
+            "'rank' is larger",
+        ),
+        (with_fields({"key": "r", "type": "ranking", "label": "R", "choices": {"a": "A"}}), "r", "needs 'rank'"),
+        (
+            with_fields({"key": "m", "type": "multichoice", "label": "M", "min": 3, "max": 2, "choices": {"a": "A"}}),
+            "m",
+            "'min' is larger than 'max'",
+        ),
+        (with_fields({"key": "Bad-Key", "type": "text", "label": "X"}), "#1", "'key' must be"),
+        (with_fields({"key": "website", "type": "text", "label": "X"}), "website", "reserved"),
+        (with_fields({"key": "x", "type": "text"}), "x", "'label' is missing"),
+        (
+            with_fields({"key": "x", "type": "text", "label": "X"}, mails=[{"template": "kvitto", "to": "x"}]),
+            None,
+            "'to' must be an email field",
+        ),
+        (
+            with_fields({"key": "x", "type": "text", "label": "X"}, rules=[{"different": ["x", "y"], "message": "m"}]),
+            None,
+            "must name two fields",
+        ),
+        (
+            with_fields({"key": "x", "type": "text", "label": "X"}, opens="2026-05-01", closes="2026-04-01"),
+            None,
+            "'closes' must come after 'opens'",
+        ),
+        ({"fields": []}, None, "'title' is missing"),
+    ],
+)
+def test_bad_definitions_are_refused_with_field_and_reason(raw, field, reason):
+    with pytest.raises(DefinitionError) as caught:
+        parse_definition(raw, slug="prov", source="forms/prov.yaml")
+    assert caught.value.source == "forms/prov.yaml"
+    assert caught.value.field_key == field
+    assert reason in caught.value.reason
+    assert str(caught.value).startswith("forms/prov.yaml")
+
+
+def test_a_closing_date_includes_the_whole_day():
+    definition = parse_definition({**GOOD, "closes": "2026-09-04"}, slug="prov")
+    assert definition.last_day.isoformat() == "2026-09-04"
+    assert definition.closes.isoformat() == "2026-09-05T00:00:00+02:00"
+
+
+def test_the_version_changes_with_the_content_only():
+    first = parse_definition(GOOD, slug="prov")
+    again = parse_definition(yaml.safe_load(yaml.safe_dump(GOOD)), slug="prov")
+    changed = parse_definition({**GOOD, "title": "Test 2"}, slug="prov")
+    assert first.version == again.version != changed.version
+
+
+def test_each_definition_gets_its_own_form_class():
+    one = build_form_class(parse_definition(GOOD, slug="one"))
+    two = build_form_class(parse_definition(with_fields({"key": "epost", "type": "email", "label": "E"}), slug="two"))
+    assert one is not two
+    assert hasattr(one, "namn") and not hasattr(two, "namn")
+
+
+def write(folder, name, text):
+    path = folder / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def test_forms_check_exits_nonzero_naming_file_field_and_reason(tmp_path):
+    write(tmp_path, "bra.yaml", "title: Bra\nfields:\n  - {key: a, type: text, label: A}\n")
+    write(tmp_path, "fel.yaml", "title: Fel\nfields:\n  - {key: a, type: stars, label: A}\n")
+    write(tmp_path, "tom.yaml", "title: Tom\nfields:\n  - {key: a, type: choice, label: A}\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "formsvc.cli", "forms", "check", str(tmp_path)], capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert f"{tmp_path / 'fel.yaml'}: field 'a': unknown field type 'stars'" in result.stderr
+    assert f"{tmp_path / 'tom.yaml'}: field 'a': a choice field needs 'choices'" in result.stderr
+    assert "bra.yaml" not in result.stderr
+
+
+def test_forms_check_accepts_the_shipped_forms():
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(forms_cli, ["check"])
+    assert result.exit_code == 0, result.output
+    assert "form definitions are valid" in result.output
+
+
+def test_a_yaml_syntax_error_names_the_file(tmp_path):
+    path = write(tmp_path, "trasig.yaml", "title: [unclosed\n")
+    with pytest.raises(DefinitionError, match="trasig.yaml: cannot read the file"):
+        load_file(path)
+
+
+def test_a_bad_definition_stops_start_up(tmp_path):
+    write(tmp_path, "fel.yaml", "title: Fel\nfields:\n  - {key: a, type: text, label: A, required: maybe}\n")
+    with pytest.raises(DefinitionError, match=r"fel.yaml: field 'a': 'required' must be true or false"):
+        create_app({"TESTING": True, "FORMSVC_FORMS_DIR": str(tmp_path), "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_the_definitions_package_knows_nothing_of_flask():
+    folder = Path(definitions.__file__).parent
+    imported = set()
+    for path in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                imported.add(node.module.split(".")[0])
+    assert "wtforms" in imported  # the check sees imports at all
+    assert not {name for name in imported if name.startswith("flask")}

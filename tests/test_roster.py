@@ -1,0 +1,91 @@
+"""The council roster: the current nominations per organisation, and who has not nominated; page and XLSX."""
+
+from __future__ import annotations
+
+import io
+
+import sqlalchemy as sa
+from helpers import csrf_token, submit, text_of
+from openpyxl import load_workbook
+
+from formsvc.audit import AuditEvent
+from formsvc.extensions import db
+from formsvc.models import Organisation, name_key
+
+ORGANISATIONS = {"Västerås stad": "kommun", "Region Västmanland": "region", "Sala kommun": "kommun"}
+
+
+def nomination(organisation: str, person: str, **changes) -> dict:
+    return {
+        "organisation": organisation,
+        "ledamot_namn": f"{person} Ledamot",
+        "ledamot_befattning": "Kommundirektör",
+        "ledamot_epost": f"{person.lower()}.ledamot@example.org",
+        "ledamot_telefon": "+46 21 39 00 00",
+        "ersattare_namn": f"{person} Ersättare",
+        "ersattare_befattning": "Biträdande kommundirektör",
+        "ersattare_epost": f"{person.lower()}.ersattare@example.org",
+        "mandat": "y",
+        **changes,
+    }
+
+
+def setup_round(app, staff_client) -> None:
+    """Three organisations invited; Västerås nominates twice (the second replaces), Region once, Sala not at all."""
+    with app.app_context():
+        for name, kind in ORGANISATIONS.items():
+            db.session.add(Organisation(name=name, name_key=name_key(name), type=kind,
+                                        contact_email=f"{kind}@example.org"))
+        db.session.commit()
+    token = csrf_token(staff_client)
+    assert staff_client.post("/staff/invitations/nominering/create",
+                             data={"csrf_token": token, "all": "1"}).status_code == 303
+    visitor = staff_client.application.test_client()
+    assert submit(visitor, "nominering", nomination("Västerås stad", "Gammal")).status_code == 303
+    assert submit(visitor, "nominering", nomination("Västerås stad", "Ny")).status_code == 303
+    # A title that a spreadsheet program would run as a formula.
+    assert submit(visitor, "nominering", nomination("Region Västmanland", "Region",
+                                                    ledamot_befattning="=HYPERLINK(\"http://x\")")).status_code == 303
+
+
+def test_roster_page_lists_the_current_nominations_and_who_is_missing(app, staff_client):
+    setup_round(app, staff_client)
+    page = text_of(staff_client.get("/staff/roster"))
+    assert "2 organisationer har nominerat" in page
+    assert "Ny Ledamot" in page and "Ny Ersättare" in page and "Region Ledamot" in page
+    assert "Gammal" not in page  # replaced: history, not the roster
+    assert "Fast ersättare" in page and "Ordinarie ledamot" in page and "+46 21 39 00 00" in page
+    missing = page[page.index("Har inte nominerat"):]
+    assert "Sala kommun" in missing and "Västerås stad" not in missing
+
+
+def test_roster_export_lists_exactly_the_current_nominations(app, staff_client):
+    setup_round(app, staff_client)
+    response = staff_client.get("/staff/roster.xlsx")
+    assert response.status_code == 200
+    assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert "attachment" in response.headers["Content-Disposition"]
+    workbook = load_workbook(io.BytesIO(response.data))
+    council = list(workbook["Rådet"].iter_rows(values_only=True))
+    assert council[0][:7] == ("Organisation", "Typ", "Roll", "Namn", "Befattning", "E-post", "Telefon")
+    people = sorted(row[:4] for row in council[1:])
+    assert people == [
+        ("Region Västmanland", "Region", "Fast ersättare", "Region Ersättare"),
+        ("Region Västmanland", "Region", "Ordinarie ledamot", "Region Ledamot"),
+        ("Västerås stad", "Kommun", "Fast ersättare", "Ny Ersättare"),
+        ("Västerås stad", "Kommun", "Ordinarie ledamot", "Ny Ledamot"),
+    ]
+    # Text that looks like a formula is kept as text, and a phone number's + as well.
+    cells = {c.value: c.data_type for row in workbook["Rådet"].iter_rows() for c in row if isinstance(c.value, str)}
+    assert cells['=HYPERLINK("http://x")'] == "s" and cells["+46 21 39 00 00"] == "s"
+    missing = [row[0] for row in workbook["Har inte nominerat"].iter_rows(min_row=2, values_only=True)]
+    assert missing == ["Sala kommun"]
+    with app.app_context():
+        event = db.session.scalar(sa.select(AuditEvent).filter_by(action="export"))
+        assert event.target == "nominering" and event.detail["kind"] == "roster.xlsx" and event.detail["rows"] == 4
+
+
+def test_roster_needs_login(client):
+    for path in ("/staff/roster", "/staff/roster.xlsx"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/staff/login" in response.headers["Location"]

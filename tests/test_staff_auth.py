@@ -1,0 +1,110 @@
+"""Staff login: every /staff URL needs it; wrong passwords are refused and throttled; sessions are new."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+from helpers import csrf_token, login, text_of
+
+from formsvc.audit import AuditEvent
+from formsvc.extensions import db
+
+SAMPLE_VALUES = {"slug": "anslutning", "reference": "ABCD-EFGH", "id": "1", "token": "x", "code": "ABC"}
+
+
+def staff_urls(app):
+    """Every /staff rule of the app, with sample values for its parameters."""
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/staff") or rule.endpoint == "staff.login":
+            continue
+        url = rule.rule
+        for name in rule.arguments:
+            url = re.sub(rf"<(?:[^:<>]+:)?{name}>", SAMPLE_VALUES.get(name, "1"), url)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield method, url
+
+
+def test_every_staff_url_refuses_anonymous_visitors(app, client):
+    urls = list(staff_urls(app))
+    assert ("GET", "/staff/") in urls
+    token = csrf_token(client, "/staff/login")
+    for method, url in urls:
+        response = client.open(url, method=method, data={"csrf_token": token})
+        assert response.status_code in (302, 303), (method, url, response.status_code)
+        assert response.headers["Location"].startswith("/staff/login"), (method, url)
+
+
+def test_login_logout_and_back_to_the_page_asked_for(app, client, staff):
+    assert client.get("/staff/").headers["Location"].startswith("/staff/login?next=")
+    response = login(client, *staff, next_page="/staff/?x=1")
+    assert response.status_code == 303 and response.headers["Location"] == "/staff/?x=1"
+    page = client.get("/staff/")
+    assert page.status_code == 200 and "Översikt" in text_of(page)
+    assert page.headers["Cache-Control"] == "no-store"
+    logout = client.post("/staff/logout", data={"csrf_token": csrf_token(client)})
+    assert logout.status_code == 303
+    assert client.get("/staff/").status_code == 302
+    with app.app_context():
+        actions = list(db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)))
+    assert actions == ["login", "logout"]
+
+
+@pytest.mark.parametrize("next_page", ["https://evil.example/", "//evil.example/", "/\\evil.example"])
+def test_login_never_redirects_off_site(client, staff, next_page):
+    response = login(client, *staff, next_page=next_page)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/staff/"
+
+
+def test_wrong_password_and_unknown_address_get_the_same_answer(app, client, staff):
+    wrong = login(client, staff[0], "fel lösenord")
+    unknown = login(client, "nobody@example.org", "fel lösenord")
+    assert wrong.status_code == unknown.status_code == 401
+    assert "Fel e-postadress eller lösenord" in text_of(wrong) and "Fel e-postadress eller lösenord" in text_of(unknown)
+    assert client.get("/staff/").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).where(AuditEvent.action == "login_failed")) == 2
+
+
+def test_login_starts_a_new_session(client, staff):
+    client.get("/f/nyhetsbrev")  # the visitor has a session with a CSRF token already
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"
+    login(client, *staff)
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session.permanent
+
+
+def test_repeated_failed_logins_are_throttled(make_app, staff_email="x@example.org"):
+    app = make_app(RATELIMIT_ENABLED=True, FORMSVC_LOGIN_LIMIT="3 per minute")
+    client = app.test_client()
+    statuses = [login(client, staff_email, "fel").status_code for _ in range(5)]
+    assert statuses == [401, 401, 401, 429, 429]
+    assert "för många försök" in text_of(login(client, staff_email, "fel"))
+
+
+def test_a_changed_password_ends_other_sessions(app, client, staff):
+    login(client, *staff)
+    assert client.get("/staff/").status_code == 200
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["staff", "add", staff[0]], input="ett helt nytt lösenord\n")
+    assert result.exit_code == 0, result.output
+    assert client.get("/staff/").status_code == 302
+
+
+def test_staff_add_reads_the_password_and_refuses_short_ones(app):
+    runner = app.test_cli_runner()
+    short = runner.invoke(args=["staff", "add", "ny@example.org"], input="kort\n")
+    assert short.exit_code != 0 and "at least 12" in short.output
+    made = runner.invoke(args=["staff", "add", "Ny@Example.org"], input="tillräckligt långt lösenord\n")
+    assert made.exit_code == 0
+    assert login(app.test_client(), "ny@example.org", "tillräckligt långt lösenord").status_code == 303
+
+
+def test_session_cookie_is_httponly_and_samesite(client, staff):
+    response = login(client, *staff)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
