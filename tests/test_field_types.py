@@ -59,6 +59,12 @@ def test_good_answers_are_stored_as_their_types(typed_app):
     assert stored["org"] == "Föreningen Exempel"
 
 
+@pytest.mark.parametrize(("typed", "stored"), [("1 000", 1000), ("+7", 7), ("0,125", 0.125), ("12.5", 12.5)])
+def test_numbers_are_taken_as_swedes_write_them(typed_app, typed, stored):
+    assert submit(typed_app.test_client(), "alla", {**GOOD, "antal": typed}).status_code == 303
+    assert answers(typed_app)[0]["antal"] == stored
+
+
 def test_empty_optional_fields_are_fine(typed_app):
     assert submit(typed_app.test_client(), "alla", {}).status_code == 303
     [stored] = answers(typed_app)
@@ -74,6 +80,12 @@ def test_empty_optional_fields_are_fine(typed_app):
         ("antal", "tre", "Inte ett giltigt decimaltal"),
         ("antal", "1001", "Ange ett tal mellan 0 och 1000"),
         ("antal", "-1", "Ange ett tal mellan 0 och 1000"),
+        # Notations Python's Decimal takes but a person does not mean (and a huge exponent broke storing).
+        ("antal", "1e2", "Inte ett giltigt decimaltal"),
+        ("antal", "-1e999999", "Inte ett giltigt decimaltal"),
+        ("antal", "NaN", "Inte ett giltigt decimaltal"),
+        ("antal", "Infinity", "Inte ett giltigt decimaltal"),
+        ("antal", "1234567890123", "Inte ett giltigt decimaltal"),
         ("datum", "2026-02-30", "giltigt datum"),
         ("datum", "24/12/2026", "giltigt datum"),
         ("ett", "c", "giltigt val"),

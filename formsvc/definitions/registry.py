@@ -6,9 +6,10 @@ Messages go through `t` (the caller's translate function, lazy in the app) so th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from wtforms import fields, validators
 from wtforms.fields.core import UnboundField
@@ -92,6 +93,11 @@ def build_phone(spec, t):
     )
 
 
+# A number as people write it: digits, an optional sign and decimal part. No exponents, NaN or
+# Infinity (Decimal would take them), and no more digits than a float keeps exactly.
+PLAIN_NUMBER = re.compile(r"[-+−]?(\d{1,12})([.,]\d{1,3})?")
+
+
 class SwedishDecimalField(fields.DecimalField):
     """Accepts a decimal comma and spaces between thousands, as Swedes write numbers."""
 
@@ -99,12 +105,11 @@ class SwedishDecimalField(fields.DecimalField):
         if not valuelist or not valuelist[0].strip():
             self.data = None
             return
-        raw = valuelist[0].replace("\u00a0", "").replace(" ", "").replace(",", ".")
-        try:
-            self.data = Decimal(raw)
-        except InvalidOperation:
+        raw = valuelist[0].replace("\u00a0", "").replace(" ", "")
+        if not PLAIN_NUMBER.fullmatch(raw):
             self.data = None
-            raise ValueError(self.gettext("Not a valid decimal value.")) from None
+            raise ValueError(self.gettext("Not a valid decimal value."))
+        self.data = Decimal(raw.replace(",", ".").replace("\u2212", "-"))
 
 
 def build_number(spec, t):
