@@ -16,6 +16,7 @@ from wtforms import HiddenField, StringField
 
 from .config import resource_dir
 from .definitions import FormDefinition, build_form_class, check_directory, load_directory, load_file
+from .i18n import wtforms_translations
 
 SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -27,6 +28,10 @@ class AnswerForm(FlaskForm):
     website = StringField("Lämna det här fältet tomt")
     # Only a key this service could have made is kept; anything else is dropped and the answer gets a new one.
     submission_key = HiddenField(filters=[lambda key: key if key and SUBMISSION_KEY.fullmatch(key) else None])
+
+    class Meta:
+        def get_translations(self, form):
+            return wtforms_translations()
 
 
 class Catalog:

@@ -6,8 +6,12 @@ around Swedish questions would confuse more people than it helps.
 
 from __future__ import annotations
 
+from functools import cache
+
+from babel.support import Translations
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
+from wtforms.i18n import messages_path
 
 from .config import PACKAGE_DIR
 from .extensions import babel
@@ -24,6 +28,17 @@ def select_locale() -> str:
     if session.get("lang") in languages:
         return session["lang"]
     return languages[0]
+
+
+@cache
+def _wtforms_catalog(locale: str) -> Translations:
+    return Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+def wtforms_translations() -> Translations:
+    """WTForms' own messages in the page's language, read from disk once per language (Flask-WTF reads
+    them again for every request)."""
+    return _wtforms_catalog(str(get_locale()))
 
 
 def init_app(app: Flask) -> None:

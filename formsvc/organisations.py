@@ -55,6 +55,11 @@ def find_by_name(name: str | None) -> Organisation | None:
 def all_organisations() -> list[Organisation]:
     return list(db.session.scalars(sa.select(Organisation).order_by(Organisation.name)))
 
+
+def register_entries() -> list[sa.Row]:
+    """Each organisation's name and type, in name order: what a form's organisation list offers."""
+    return list(db.session.execute(sa.select(Organisation.name, Organisation.type).order_by(Organisation.name)))
+
 def type_key(value: str | None) -> str | None:
     """The type's key for a key, a label or a common alias ("Statlig myndighet" -> "myndighet")."""
     wanted = (value or "").strip().casefold()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from .. import embed
@@ -16,10 +17,11 @@ from ..definitions import FormDefinition, form_answers, prefill
 from ..extensions import limiter
 from ..invitations.session import answer_formdata, current_answer, fix_organisation, record_answer, session_invitation
 from ..models import Response
-from ..organisations import all_organisations, find_by_name
+from ..organisations import find_by_name, register_entries
 
 bp = Blueprint("public", __name__)
 RECEIPTS_KEPT = 20  # receipts this browser may look at again
+BLANK_FIELDS_KEPT = 64  # rendered blank forms kept per worker (forms x languages, with room for changes)
 
 
 def now() -> datetime:
@@ -54,18 +56,20 @@ def show_form(slug: str):
         )
     if invitation is None and not definition.open_link:
         return render_template("invitations/needs_link.html", definition=definition), 403
+    blank = False
     if given and definition.one_answer_per_organisation:
         formdata, dropped = answer_formdata(definition, given), ()  # the current answer, to change it
     else:
         filled = prefill(definition, request.args.getlist)
         formdata = MultiDict([(key, value) for key, values in filled.values.items() for value in values])
         dropped = filled.dropped
+        blank = invitation is None and not filled.values and not dropped
     formdata["submission_key"] = new_submission_key()
     if invitation:
         fix_organisation(definition, invitation, formdata)
     _preset_organisation_type(definition, formdata)
     form = catalog().form_class(slug)(formdata=formdata)
-    return _render_form(definition, form, dropped=dropped, invitation=invitation, given=given)
+    return _render_form(definition, form, dropped=dropped, invitation=invitation, given=given, blank=blank)
 
 
 @bp.post("/f/<slug>")
@@ -144,18 +148,34 @@ def _preset_organisation_type(definition: FormDefinition, formdata: MultiDict) -
                 formdata[spec.type_field] = organisation.type
 
 
-def _render_form(definition: FormDefinition, form, dropped=(), invitation=None, given=None):
+def _render_form(definition: FormDefinition, form, dropped=(), invitation=None, given=None, blank=False):
     """The form page; with an invitation the organisation is fixed, and a current answer is said to exist."""
     needs_register = invitation is None and any(s.type == "organisation" for s in definition.fields)
+    context = {
+        "definition": definition,
+        "form": form,
+        "organisations": register_entries() if needs_register else [],
+        "invitation": invitation,
+    }
     return render_template(
-        "public/form.html",
-        definition=definition,
-        form=form,
-        dropped=dropped,
-        organisations=all_organisations() if needs_register else [],
-        invitation=invitation,
-        given=given,
+        "public/form.html", field_block=_field_block(context, blank), dropped=dropped, given=given, **context
     )
+
+
+def _field_block(context: dict, blank: bool) -> Markup:
+    """The questions. A blank form's (nothing filled in, no errors) are the same for every visitor, so they
+    are rendered once per form version, language and organisation register: rendering every field's macro
+    is most of the time a form page takes."""
+    if not blank:
+        return Markup(render_template("public/_fields.html", **context))
+    definition = context["definition"]
+    cache = current_app.extensions["formsvc_blank_fields"]
+    key = (definition.slug, definition.version, str(get_locale()), tuple(context["organisations"]))
+    if key not in cache:
+        if len(cache) >= BLANK_FIELDS_KEPT:  # old register or form versions: start again
+            cache.clear()
+        cache[key] = Markup(render_template("public/_fields.html", **context))
+    return cache[key]
 
 
 def csrf_error(error: CSRFError):
@@ -180,5 +200,6 @@ def csrf_error(error: CSRFError):
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["formsvc_blank_fields"] = {}
     app.register_blueprint(bp)
     app.register_error_handler(CSRFError, csrf_error)

@@ -15,7 +15,7 @@ from ..catalog import catalog
 from ..definitions import FormDefinition, Prefill
 from ..extensions import db
 from ..links import public_url
-from ..organisations import all_organisations
+from ..organisations import register_entries
 from ..staff.blueprint import bp
 from .models import short_link_for, short_links_of
 from .prefilled import answer_links, builder_fields, embed_allowlist, form_link, iframe_snippet, picked, query_string
@@ -59,7 +59,7 @@ def _share_page(definition: FormDefinition, chosen: Prefill, query: str, status:
         chosen=chosen,
         error=error,
         builder=builder_fields(definition),
-        organisations=all_organisations() if needs_register else [],
+        organisations=register_entries() if needs_register else [],
         email_html=render_template("staff/share_email.html", **snippet),
         email_text=render_template("staff/share_email.txt", **snippet),
         embed_allow=allow,
