@@ -109,7 +109,7 @@ def store_answer(
     for hook in current_app.extensions.get("formsvc_answer_hooks", ()):
         hook(definition, response)
     try:
-        db.session.commit()
+        _commit_keeping_loaded()
     except IntegrityError:
         db.session.rollback()
         existing = _by_submission_key(submission_key)
@@ -117,6 +117,17 @@ def store_answer(
             return existing, False
         raise
     return response, True
+
+
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what was loaded: the caller reads the answer it just wrote, and reading it
+    back would start a new transaction (on SQLite one that queues for the write lock again)."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def _replace_current(definition: FormDefinition, organisation: Organisation) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import wraps
+
 import click
 import flask_migrate
-from flask import Flask
+from flask import Flask, g, has_app_context
 from flask.cli import with_appcontext
 from sqlalchemy import event, text
 
@@ -22,7 +24,7 @@ def init_app(app: Flask) -> None:
             event.listen(db.engine, "connect", _sqlite_connect)
             event.listen(db.engine, "begin", _sqlite_begin)
     app.cli.add_command(init_db_command)
-    app.add_url_rule("/healthz", "healthz", healthz)
+    app.add_url_rule("/healthz", "healthz", read_only(healthz))
 
 
 def _sqlite_connect(dbapi_connection, _record) -> None:
@@ -40,7 +42,24 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
 def _sqlite_begin(connection) -> None:
     # Take the write lock at the start: a transaction that reads and then writes could otherwise
     # fail at once with SQLITE_BUSY when another writer got in between (the busy timeout does not help).
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A view marked read_only only reads: WAL lets it read beside a writer, so it need not wait for one.
+    if has_app_context() and g.get("read_only"):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def read_only(view):
+    """Mark a view that never writes, so its SQLite transactions do not queue for the write lock.
+
+    Opt-in, not by HTTP method: some GETs write (exports are audited, links are confirmed)."""
+
+    @wraps(view)
+    def marked(*args, **kwargs):
+        g.read_only = True
+        return view(*args, **kwargs)
+
+    return marked
 
 
 def upgrade_schema() -> None:

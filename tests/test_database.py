@@ -39,3 +39,34 @@ def test_healthz_says_so_when_the_database_is_gone(make_app, tmp_path):
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/missing/folder/db.sqlite3")
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
+
+
+def test_a_form_page_is_served_while_another_process_holds_the_sqlite_write_lock(app, backend):
+    """Pages that only read do not queue behind a writer (which would take up to the 15 s busy timeout);
+    an answer sent meanwhile waits its turn and is stored once the writer is done."""
+    if backend != "sqlite":
+        return  # PostgreSQL readers never wait for writers
+    import sqlite3
+    import threading
+
+    from helpers import hidden_values
+
+    writer = sqlite3.connect(sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        client = app.test_client()
+        page = client.get("/f/nyhetsbrev")
+        assert page.status_code == 200
+        assert client.get("/healthz").status_code == 200
+        answer = {**hidden_values(page.get_data(as_text=True)), "epost": "ada@example.org", "samtycke": "y"}
+        result = {}
+        sender = threading.Thread(target=lambda: result.update(status=client.post("/f/nyhetsbrev", data=answer)
+                                                               .status_code))
+        sender.start()
+        sender.join(timeout=0.5)
+        assert sender.is_alive()  # the answer waits for the write lock...
+    finally:
+        writer.execute("COMMIT")
+        writer.close()
+    sender.join(timeout=10)
+    assert result == {"status": 303}  # ...and is stored once it is free

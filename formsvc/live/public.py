@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_babel import gettext
 
 from ..catalog import catalog
+from ..database import read_only
 from ..extensions import db, limiter
 from . import codes
 from .models import LiveRound, LiveSeat
@@ -84,6 +85,7 @@ def _seat_of(live_round: LiveRound, voter_key: str | None) -> LiveSeat | None:
 
 @bp.get("/<code>")
 @limiter.limit(lambda: current_app.config["FORMSVC_LIVE_FAILED_LIMIT"], deduct_when=_failed)
+@read_only
 def vote(code: str):
     """The vote page: the round's ranking question, with this browser's current vote filled in."""
     live_round = _find_round(code)
@@ -97,20 +99,8 @@ def vote(code: str):
     current = current_ranking(live_round.id, voter_key) if voter_key else []
     seat = _seat_of(live_round, voter_key)
     seat_code = seat.code if seat else codes.normalise(request.args.get("plats"))
-    _end_read(live_round)
     form = catalog().form_class(live_round.form_slug)(formdata=None, data={live_round.field: current})
     return _render_vote(live_round, form, seat_code=seat_code, voted=bool(current))
-
-
-def _end_read(*loaded) -> None:
-    """End the transaction before the page is rendered, keeping what was read.
-
-    On SQLite every transaction takes the write lock (BEGIN IMMEDIATE); a whole room opening the page at
-    once should not queue behind each other's template rendering.
-    """
-    for instance in loaded:
-        db.session.expunge(instance)
-    db.session.commit()
 
 
 @bp.post("/<code>")

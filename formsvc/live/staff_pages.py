@@ -14,6 +14,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..audit import audit
 from ..catalog import catalog
+from ..database import read_only
 from ..extensions import db
 from ..staff.blueprint import bp
 from . import codes
@@ -143,6 +144,7 @@ def live_projector(round_id: int):
 
 
 @bp.get("/live/<int:round_id>/tally.json")
+@read_only
 def live_tally(round_id: int):
     """What the projector shows, as JSON, for live.js to poll."""
     live_round = _round_or_404(round_id)

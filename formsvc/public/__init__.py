@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 from .. import embed
 from ..answers import new_submission_key, receipt_lines, store_answer
 from ..catalog import catalog
+from ..database import read_only
 from ..definitions import FormDefinition, form_answers, prefill
 from ..extensions import limiter
 from ..invitations.session import answer_formdata, current_answer, fix_organisation, record_answer, session_invitation
@@ -43,6 +44,7 @@ def _definition_or_404(slug: str) -> FormDefinition:
 
 
 @bp.get("/f/<slug>")
+@read_only
 def show_form(slug: str):
     """The form, prefilled from query parameters named after its fields."""
     definition = _definition_or_404(slug)
@@ -118,6 +120,7 @@ def submit_form(slug: str):
 
 
 @bp.get("/f/<slug>/tack/<reference>")
+@read_only
 def receipt(slug: str, reference: str):
     """The receipt: what was sent, its reference and time. Only for the browser that sent it."""
     definition = _definition_or_404(slug)
