@@ -21,8 +21,6 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 from browser_support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DESKTOP,
     PHONE,
     ZOOM_400,
@@ -36,7 +34,7 @@ from browser_support import (
 )
 from conftest import STAFF_EMAIL, STAFF_PASSWORD, _settings
 from helpers import submit
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy.engine import make_url
 
 from formsvc import create_app
@@ -98,16 +96,6 @@ def live(database_urls, smtp_server, tmp_path_factory):
         yield server
     with app.app_context():
         db.engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make chromium` installs it (apt-get install -y chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="session")

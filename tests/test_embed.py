@@ -173,9 +173,7 @@ class _Parent(BaseHTTPRequestHandler):
         pass
 
 
-def test_an_embedded_form_in_a_cross_site_iframe_submits_in_a_real_browser(embed_app):
-    from playwright.sync_api import sync_playwright
-
+def test_an_embedded_form_in_a_cross_site_iframe_submits_in_a_real_browser(embed_app, browser):
     parent_port, app_port = free_port(), free_port()
     parent_origin = f"http://localhost:{parent_port}"  # another site than 127.0.0.1: a cross-site iframe
     app = embed_app(allow=parent_origin)
@@ -188,22 +186,18 @@ def test_an_embedded_form_in_a_cross_site_iframe_submits_in_a_real_browser(embed
         thread.start()
     posts = []
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium", headless=True,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            )
-            page = browser.new_page()
-            page.on("request", lambda r: posts.append(r) if r.method == "POST" else None)
-            page.goto(f"{parent_origin}/")
-            frame = page.frame_locator("iframe")
-            frame.get_by_label("Namn").fill("Ada Andersson")
-            frame.get_by_label("E-post").fill("ada@example.org")
-            frame.get_by_role("button", name="Skicka").click()
-            frame.get_by_text("Ada Andersson").wait_for(timeout=30000)
-            receipt_text = frame.locator("main").inner_text()
-            cookie_sent = "cookie" in posts[0].all_headers()
-            browser.close()
+        context = browser.new_context()
+        page = context.new_page()
+        page.on("request", lambda r: posts.append(r) if r.method == "POST" else None)
+        page.goto(f"{parent_origin}/")
+        frame = page.frame_locator("iframe")
+        frame.get_by_label("Namn").fill("Ada Andersson")
+        frame.get_by_label("E-post").fill("ada@example.org")
+        frame.get_by_role("button", name="Skicka").click()
+        frame.get_by_text("Ada Andersson").wait_for(timeout=30000)
+        receipt_text = frame.locator("main").inner_text()
+        cookie_sent = "cookie" in posts[0].all_headers()
+        context.close()
     finally:
         server.shutdown()
         parent.shutdown()
