@@ -33,6 +33,7 @@ ENVIRONMENT = {
     "FORMSVC_RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", str),
     "FORMSVC_RATELIMIT_KEY_PREFIX": ("RATELIMIT_KEY_PREFIX", str),
     "FORMSVC_PROXY_COUNT": ("FORMSVC_PROXY_COUNT", int),
+    "FORMSVC_SMTP_TIMEOUT": ("FORMSVC_SMTP_TIMEOUT", float),
     "MAIL_SERVER": ("MAIL_SERVER", str),
     "MAIL_PORT": ("MAIL_PORT", int),
     "MAIL_USE_TLS": ("MAIL_USE_TLS", _bool),
@@ -55,6 +56,7 @@ def default_settings(instance_path: str) -> dict:
         "FORMSVC_MAIL_DIR": str(instance / "mail"),  # where mail goes when no MAIL_SERVER is set
         "FORMSVC_MAIL_FLUSH_SECONDS": 0,  # >0: send the outbox in the background (dev server)
         "FORMSVC_MAIL_MAX_ATTEMPTS": 8,
+        "FORMSVC_SMTP_TIMEOUT": 30,  # seconds to wait for the mail server before trying again later
         "MAIL_SERVER": None,
         "MAIL_PORT": 25,
         "MAIL_DEFAULT_SENDER": "Social hållbarhet <social.hallbarhet@example.org>",

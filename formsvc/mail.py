@@ -19,7 +19,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app, render_template
 from flask.cli import AppGroup
-from flask_mail import Message
+from flask_mail import Connection, Message
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -169,9 +169,24 @@ def _deliver(outbox_message: OutboxMessage) -> None:
         data = (PACKAGE_DIR / "static" / name).read_bytes()
         message.attach(name, content_type, data, "inline", headers={"Content-ID": f"<{content_id}>"})
     if current_app.config.get("MAIL_SERVER"):
-        mail.send(message)
+        with TimedConnection(current_app.extensions["mail"]) as connection:
+            connection.send(message)
     else:
         _write_to_folder(message, outbox_message.id)
+
+
+class TimedConnection(Connection):
+    """Flask-Mail's SMTP connection with a socket timeout (Flask-Mail sets none): a server that takes the
+    connection and never answers would otherwise hold the sender, and all mail behind it, forever."""
+
+    def configure_host(self) -> smtplib.SMTP:
+        smtp_class = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        host = smtp_class(self.mail.server, self.mail.port, timeout=current_app.config["FORMSVC_SMTP_TIMEOUT"])
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
 
 
 def _write_to_folder(message: Message, outbox_id: int) -> None:

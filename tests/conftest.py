@@ -18,10 +18,12 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from sqlalchemy.engine import make_url
+from werkzeug.security import generate_password_hash
 
 from formsvc import create_app
 from formsvc.database import upgrade_schema
 from formsvc.extensions import db
+from formsvc.staff.models import StaffUser
 
 POSTGRES_URL = os.environ.get("FORMSVC_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
@@ -209,15 +211,21 @@ STAFF_EMAIL = "handlaggare@example.org"
 STAFF_PASSWORD = "ett långt lösenord 42"
 
 
+# A quick hash of the same password: login checks any werkzeug hash, and a scrypt hash per test costs
+# a quarter of a second. Accounts made the real way (`staff add`) get scrypt; test_staff_auth checks it.
+QUICK_STAFF_HASH = generate_password_hash(STAFF_PASSWORD, "pbkdf2:sha256:1000")
+
+
+def staff_user() -> StaffUser:
+    """The test staff account, with the quick hash."""
+    return StaffUser(email=STAFF_EMAIL, password_hash=QUICK_STAFF_HASH, session_token=uuid.uuid4().hex)
+
+
 @pytest.fixture
 def staff(app):
     """A staff account; returns (email, password)."""
-    from formsvc.staff.models import StaffUser
-
     with app.app_context():
-        user = StaffUser(email=STAFF_EMAIL)
-        user.set_password(STAFF_PASSWORD)
-        db.session.add(user)
+        db.session.add(staff_user())
         db.session.commit()
     return STAFF_EMAIL, STAFF_PASSWORD
 

@@ -32,7 +32,7 @@ from browser_support import (
     horizontal_overflow,
     screenshot,
 )
-from conftest import STAFF_EMAIL, STAFF_PASSWORD, _settings
+from conftest import STAFF_EMAIL, STAFF_PASSWORD, _settings, staff_user
 from helpers import submit
 from playwright.sync_api import expect
 from sqlalchemy.engine import make_url
@@ -44,7 +44,6 @@ from formsvc.extensions import db
 from formsvc.models import Response, utcnow
 from formsvc.newsletter.models import CONFIRM, UNSUBSCRIBE, Subscription
 from formsvc.newsletter.subscriptions import new_token
-from formsvc.staff.models import StaffUser
 
 # All in one xdist group: one browser and one server for the file (the Makefile's --dist loadfile does this too).
 pytestmark = pytest.mark.xdist_group("browser")
@@ -88,9 +87,7 @@ def live(database_urls, smtp_server, tmp_path_factory):
     result = app.test_cli_runner().invoke(cli_main, args=["demo"])
     assert result.exit_code == 0, result.output
     with app.app_context():
-        user = StaffUser(email=STAFF_EMAIL)
-        user.set_password(STAFF_PASSWORD)
-        db.session.add(user)
+        db.session.add(staff_user())
         db.session.commit()
     with LiveServer(app) as server:
         yield server

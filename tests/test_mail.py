@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from email import message_from_bytes, policy
 
 import sqlalchemy as sa
@@ -45,6 +47,22 @@ def test_a_mail_server_that_is_down_delays_mail_and_loses_none(app, client, smtp
     assert len(smtp.to("ada@example.org")) == 1
     assert flush_mail(app) == (0, 0)
     assert len(smtp.messages) == 1  # delivered once, not again
+
+
+def test_a_mail_server_that_never_answers_does_not_hold_the_sender(make_app, client):
+    """Bad input: a server that accepts the connection and then says nothing (no greeting)."""
+    silent = socket.create_server(("127.0.0.1", 0))
+    app = make_app(MAIL_PORT=silent.getsockname()[1], FORMSVC_SMTP_TIMEOUT=0.5)
+    try:
+        assert submit(app.test_client(), "nyhetsbrev", NYHETSBREV).status_code == 303
+        started = time.monotonic()
+        assert flush_mail(app) == (0, 1)
+        assert time.monotonic() - started < 10
+    finally:
+        silent.close()
+    with app.app_context():
+        [message] = db.session.scalars(sa.select(OutboxMessage))
+        assert message.status == PENDING and "timed out" in message.last_error  # tried again later
 
 
 def test_mail_that_keeps_failing_is_marked_failed(make_app, smtp):

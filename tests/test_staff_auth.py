@@ -10,6 +10,7 @@ from helpers import csrf_token, login, text_of
 
 from formsvc.audit import AuditEvent
 from formsvc.extensions import db
+from formsvc.staff.models import StaffUser
 
 SAMPLE_VALUES = {"slug": "anslutning", "reference": "ABCD-EFGH", "id": "1", "token": "x", "code": "ABC"}
 
@@ -102,6 +103,9 @@ def test_staff_add_reads_the_password_and_refuses_short_ones(app):
     made = runner.invoke(args=["staff", "add", "Ny@Example.org"], input="tillräckligt långt lösenord\n")
     assert made.exit_code == 0
     assert login(app.test_client(), "ny@example.org", "tillräckligt långt lösenord").status_code == 303
+    with app.app_context():  # stored as a slow, salted scrypt hash, never as the password
+        stored = db.session.scalar(sa.select(StaffUser.password_hash).filter_by(email="ny@example.org"))
+    assert stored.startswith("scrypt:") and "tillräckligt" not in stored
 
 
 def test_session_cookie_is_httponly_and_samesite(client, staff):
