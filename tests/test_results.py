@@ -111,6 +111,9 @@ def test_replaced_answers_are_not_counted(app, staff_client, seeded):
     counted = {o.key: o.count for q in results.questions if q.spec.key == "fokusomraden" for o in q.options}
     assert counted == {key: focus[key] for key in FOCUS}
     assert "22 aktuella svar" in text_of(staff_client.get("/staff/forms/anslutning/results"))
+    dashboard = staff_client.get("/staff/").get_data(as_text=True)
+    row = re.search(r'href="/staff/forms/anslutning/results".*?</tr>', dashboard, re.S).group(0)
+    assert re.findall(r'<td class="number">(\d+)</td>', row) == ["22"]  # the overview counts the same
 
 
 def test_the_fast_count_equals_the_filtered_one(app, seeded):

@@ -28,9 +28,12 @@ def form_summaries() -> list[FormSummary]:
     counts = {
         slug: (count, last)
         for slug, count, last in db.session.execute(
-            sa.select(Response.form_slug, sa.func.count(Response.id), sa.func.max(Response.submitted_at)).group_by(
-                Response.form_slug
-            )
+            # Current answers only: one replaced by a newer answer from the same organisation is history.
+            sa.select(
+                Response.form_slug,
+                sa.func.count(Response.id).filter(Response.is_current.is_(True)),
+                sa.func.max(Response.submitted_at),
+            ).group_by(Response.form_slug)
         )
     }
     now = datetime.now(UTC)
