@@ -6,6 +6,7 @@ each claims its messages first (row locks with SKIP LOCKED on PostgreSQL; SQLite
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import smtplib
@@ -108,27 +109,51 @@ def _sender_domain() -> str:
 
 
 def send_outbox(limit: int = 500) -> tuple[int, int]:
-    """Send what is due. Returns (sent, failed attempts)."""
+    """Send what is due, over one connection to the mail server. Returns (sent, failed attempts).
+
+    When the server cannot be reached the rest of the batch is left for the next run untried: one
+    attempt tells that it is down, and each further one could wait the whole SMTP timeout."""
     sent = failed = 0
-    for message_id in _claim(limit):
-        message = db.session.get(OutboxMessage, message_id)
-        try:
-            _deliver(message)
-        except (smtplib.SMTPException, OSError) as error:
-            failed += 1
-            message.attempts += 1
-            message.last_error = f"{type(error).__name__}: {error}"[:1000]
-            give_up = message.attempts >= current_app.config["FORMSVC_MAIL_MAX_ATTEMPTS"]
-            message.status = FAILED if give_up else PENDING
-            # 1, 2, 4, ... minutes, at most an hour apart.
-            message.next_attempt_at = utcnow() + timedelta(minutes=min(2 ** (message.attempts - 1), 60))
-            log.warning("mail %s to %s not sent: %s", message.id, message.recipient, message.last_error)
-        else:
-            sent += 1
-            message.status, message.sent_at, message.last_error = SENT, utcnow(), None
-        message.claimed_at = None
-        db.session.commit()
+    claimed = _claim(limit)
+    delivery = Delivery()
+    try:
+        for index, message_id in enumerate(claimed):
+            message = db.session.get(OutboxMessage, message_id)
+            try:
+                delivery.send(message)
+            except (smtplib.SMTPException, OSError) as error:
+                failed += 1
+                _note_failure(message, error)
+                if not delivery.reached:
+                    _release(claimed[index + 1:])
+                    break
+            else:
+                sent += 1
+                message.status, message.sent_at, message.last_error = SENT, utcnow(), None
+            finally:
+                message.claimed_at = None
+                db.session.commit()
+    finally:
+        delivery.close()
     return sent, failed
+
+
+def _note_failure(message: OutboxMessage, error: Exception) -> None:
+    message.attempts += 1
+    message.last_error = f"{type(error).__name__}: {error}"[:1000]
+    give_up = message.attempts >= current_app.config["FORMSVC_MAIL_MAX_ATTEMPTS"]
+    message.status = FAILED if give_up else PENDING
+    # 1, 2, 4, ... minutes, at most an hour apart.
+    message.next_attempt_at = utcnow() + timedelta(minutes=min(2 ** (message.attempts - 1), 60))
+    log.warning("mail %s to %s not sent: %s", message.id, message.recipient, message.last_error)
+
+
+def _release(ids: list[int]) -> None:
+    """Give claimed messages back, untried: due again at once, no attempt counted."""
+    if ids:
+        db.session.execute(
+            sa.update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(status=PENDING, claimed_at=None)
+        )
 
 
 def _claim(limit: int) -> list[int]:
@@ -155,7 +180,41 @@ def _claim(limit: int) -> list[int]:
     return ids
 
 
-def _deliver(outbox_message: OutboxMessage) -> None:
+class Delivery:
+    """Where outbox mail goes: the mail server over one connection, opened when first needed and again
+    after a failure; or .eml files when no mail server is configured."""
+
+    def __init__(self):
+        self.connection: TimedConnection | None = None
+        self.reached = True  # False after a failure to connect: the server is down or unreachable
+
+    def send(self, outbox_message: OutboxMessage) -> None:
+        message = _message(outbox_message)
+        if not current_app.config.get("MAIL_SERVER"):
+            _write_to_folder(message, outbox_message.id)
+            return
+        if self.connection is None:
+            connection = TimedConnection(current_app.extensions["mail"])
+            try:
+                connection.host = connection.configure_host()
+            except (smtplib.SMTPException, OSError):
+                self.reached = False
+                raise
+            self.connection = connection
+        try:
+            self.connection.send(message)
+        except (smtplib.SMTPException, OSError):
+            self.close()  # the connection may be broken; the next message gets a new one
+            raise
+
+    def close(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None and connection.host is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                connection.host.quit()
+
+
+def _message(outbox_message: OutboxMessage) -> Message:
     message = Message(
         subject=outbox_message.subject,
         recipients=[outbox_message.recipient],
@@ -168,11 +227,7 @@ def _deliver(outbox_message: OutboxMessage) -> None:
         content_type, content_id = IMAGES[name]
         data = (PACKAGE_DIR / "static" / name).read_bytes()
         message.attach(name, content_type, data, "inline", headers={"Content-ID": f"<{content_id}>"})
-    if current_app.config.get("MAIL_SERVER"):
-        with TimedConnection(current_app.extensions["mail"]) as connection:
-            connection.send(message)
-    else:
-        _write_to_folder(message, outbox_message.id)
+    return message
 
 
 class TimedConnection(Connection):

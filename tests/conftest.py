@@ -40,11 +40,13 @@ class Mailbox:
 
     def __init__(self):
         self.messages: list[EmailMessage] = []
+        self.peers: list[tuple[str, int]] = []  # the client's address for each message: one per connection
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         with self.lock:
             self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+            self.peers.append(session.peer)
         return "250 OK"
 
 
@@ -76,6 +78,11 @@ class SMTPServer:
     def clear(self):
         with self.mailbox.lock:
             self.mailbox.messages.clear()
+            self.mailbox.peers.clear()
+
+    @property
+    def connections(self) -> int:
+        return len(set(self.mailbox.peers))
 
 
 @pytest.fixture(scope="session")

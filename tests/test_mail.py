@@ -49,6 +49,18 @@ def test_a_mail_server_that_is_down_delays_mail_and_loses_none(app, client, smtp
     assert len(smtp.messages) == 1  # delivered once, not again
 
 
+def test_a_batch_goes_over_one_connection_and_a_server_that_is_down_is_tried_once(app, client, smtp):
+    for number in range(3):
+        assert submit(client, "nyhetsbrev", {**NYHETSBREV, "epost": f"p{number}@example.org"}).status_code == 303
+    smtp.stop()
+    assert flush_mail(app) == (0, 1)  # the first attempt says the server is down; the rest are left untried
+    assert sorted(attempts for _, _, attempts in outbox(app)) == [0, 0, 1]
+    smtp.start()
+    make_due(app)
+    assert flush_mail(app) == (3, 0)
+    assert len(smtp.messages) == 3 and smtp.connections == 1
+
+
 def test_a_mail_server_that_never_answers_does_not_hold_the_sender(make_app, client):
     """Bad input: a server that accepts the connection and then says nothing (no greeting)."""
     silent = socket.create_server(("127.0.0.1", 0))
