@@ -70,3 +70,24 @@ def test_a_form_page_is_served_while_another_process_holds_the_sqlite_write_lock
         writer.close()
     sender.join(timeout=10)
     assert result == {"status": 303}  # ...and is stored once it is free
+
+
+def test_the_sqlite_writers_lock_is_free_after_every_request(app, backend):
+    """Writers queue on a lock file (formsvc.database.WritersLock); a request that ends in any way, a
+    stored answer, a refused one or the same answer sent twice, must leave it free for the next writer."""
+    if backend != "sqlite":
+        return
+    import fcntl
+
+    from helpers import hidden_values
+
+    path = sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database + ".writers"
+    client = app.test_client()
+    hidden = hidden_values(client.get("/f/nyhetsbrev").get_data(as_text=True))
+    answers = [{"epost": "ada@example.org", "samtycke": "y"}, {"epost": "inte en adress"}]
+    statuses = []
+    for answer in [*answers, answers[0]]:  # the last one repeats the first one's submission key
+        statuses.append(client.post("/f/nyhetsbrev", data={**hidden, **answer}).status_code)
+        with open(path, "rb") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises BlockingIOError when held
+    assert statuses == [303, 422, 303]
