@@ -225,8 +225,9 @@ def answer_rows(definition: FormDefinition, columns: list[Columns]) -> Iterator[
 
 
 def json_object(text: str) -> Any:
-    """Stored JSON, decoded with orjson (several times faster); json reads what orjson refuses
-    (NaN, integers beyond 64 bits, lone surrogates), so nothing stored becomes unreadable."""
+    """Stored JSON, decoded with orjson (several times faster); json reads what orjson refuses (NaN,
+    Infinity, lone surrogates), so nothing stored becomes unreadable. orjson reads an integer beyond 64 bits
+    as a float, which number questions (12 digits at most) never store."""
     try:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
