@@ -111,3 +111,20 @@ class AnswerValue(db.Model):
     position: Mapped[int | None] = mapped_column()  # 1, 2, 3 for a ranking
 
     response: Mapped[Response] = relationship(back_populates="values")
+
+
+class AnswerCount(db.Model):
+    """How often each option is picked in the current answers to a form, kept as answers arrive.
+
+    Database triggers (migration counts_1) change it in the same transaction as any write to
+    answer_values or to responses.is_current, and on deleting a current answer, so the unfiltered results
+    page reads a few rows instead of counting every value. A row may stay with count 0 after deletions.
+    """
+
+    __tablename__ = "answer_counts"
+
+    form_slug: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    field: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(sa.BigInteger)
+    place_sum: Mapped[int] = mapped_column(sa.BigInteger)  # sum of the places (rankings); 0 otherwise

@@ -37,7 +37,7 @@ from sqlalchemy.engine import make_url
 
 from formsvc.extensions import db
 from formsvc.mail import PENDING, SENT, OutboxMessage, send_outbox
-from formsvc.models import AnswerValue, Response, utcnow
+from formsvc.models import AnswerCount, AnswerValue, Response, utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = 32
@@ -245,6 +245,8 @@ def test_a_worker_killed_mid_submission_loses_no_acknowledged_answer_and_leaves_
         values = Counter(db.session.scalars(sa.select(AnswerValue.response_id)))
         assert sorted(set(values.values())) == [VALUES_PER_ANSWER]  # every answer whole
         assert len(values) == len(stored)
+        kept = db.session.scalar(sa.select(AnswerCount.count).filter_by(field="fokusomraden", value="makt"))
+        assert kept == len(stored)  # the counts kept by triggers, under concurrent answers
         mails = Counter(db.session.scalars(sa.select(OutboxMessage.recipient)))
         assert mails.pop("sekretariat@example.org") == len(stored)
         assert len(mails) == len(stored) and len(set(mails.values())) == 1  # each answer's mails, all of them

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 import re
+import shutil
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -21,10 +22,13 @@ from formsvc.aggregate import (
     ranking_results,
     tally,
 )
+from formsvc.answers import store_answer
 from formsvc.catalog import catalog
+from formsvc.config import resource_dir
 from formsvc.definitions import Choice, FieldDefinition, parse_definition
 from formsvc.extensions import db
-from formsvc.models import Organisation, Response
+from formsvc.models import AnswerCount, AnswerValue, Organisation, Response, utcnow
+from formsvc.retention import purge
 
 TYPES = ["kommun", "region", "myndighet", "naringsliv", "civilsamhalle", "annan"]
 FOCUS = ["makt", "ekonomi", "utbildning", "omsorg", "halsa", "vald"]
@@ -127,6 +131,93 @@ def test_the_fast_count_equals_the_filtered_one(app, seeded):
         fast = current_tally("anslutning", keys)
         slow = tally("anslutning", current_responses(definition), keys)
     assert {k: v for k, v in fast.items() if v.count} == slow
+
+
+VOTE_FORM = """
+title: Omröstning
+one_answer_per_organisation: true
+retention_days: 10
+retention_action: delete
+fields:
+  - {key: organisation, type: organisation, label: Organisation}
+  - {key: mat, type: choice, label: Mat, choices: {kott: Kött, vego: Vegetariskt}}
+  - {key: teman, type: multichoice, label: Teman, choices: {a: A, b: B, c: C}}
+  - {key: ordning, type: ranking, label: Ordning, rank: 2, choices: {a: A, b: B, c: C}}
+"""
+
+
+def counted_from_scratch() -> dict:
+    """(form, question, option) -> (count, place sum) over every value of every current answer."""
+    rows = db.session.execute(
+        sa.select(
+            AnswerValue.form_slug, AnswerValue.field, AnswerValue.value,
+            sa.func.count(), sa.func.coalesce(sa.func.sum(AnswerValue.position), 0),
+        )
+        .join(Response, Response.id == AnswerValue.response_id)
+        .where(Response.is_current)
+        .group_by(AnswerValue.form_slug, AnswerValue.field, AnswerValue.value)
+    )  # fmt: skip
+    return {(slug, key, value): (count, places) for slug, key, value, count, places in rows}
+
+
+def assert_counts_kept():
+    kept = {
+        (row.form_slug, row.field, row.value): (row.count, row.place_sum)
+        for row in db.session.scalars(sa.select(AnswerCount))
+    }
+    assert all(count >= 0 for count, _ in kept.values())
+    assert {key: numbers for key, numbers in kept.items() if numbers[0]} == counted_from_scratch()
+
+
+def test_the_counts_kept_as_answers_arrive_equal_a_fresh_count(make_app, tmp_path):
+    """Stores, replacements, changes of is_current, deletions (one, in bulk, of values) and purges."""
+    forms = tmp_path / "forms"
+    shutil.copytree(resource_dir("forms"), forms)
+    (forms / "omrostning.yaml").write_text(VOTE_FORM, encoding="utf-8")
+    app = make_app(FORMSVC_FORMS_DIR=str(forms))
+    rng = random.Random(11)
+    with app.test_request_context():
+        vote, joining_form = catalog().get("omrostning"), catalog().get("anslutning")
+        register = [Organisation(name=f"Förening {n}", name_key=f"förening {n}", type="annan") for n in range(4)]
+        db.session.add_all(register)
+        db.session.commit()
+        for n in range(40):  # every organisation's answer replaced nine times
+            organisation = register[n % 4]
+            answers = {"organisation": organisation.name, "mat": rng.choice(["kott", "vego"]),
+                       "teman": rng.sample("abc", rng.randint(0, 3)), "ordning": rng.sample("abc", 2)}  # fmt: skip
+            store_answer(vote, answers, f"vote-{n}", organisation)
+            store_answer(joining_form, joining(n, rng), f"join-{n}")
+        assert_counts_kept()
+
+        joined = db.session.scalars(sa.select(Response).filter_by(form_slug="anslutning").order_by(Response.id)).all()
+        for response in joined[:5]:
+            response.is_current = False
+        db.session.commit()
+        joined[2].is_current = True
+        db.session.commit()
+        assert_counts_kept()
+
+        db.session.delete(joined[0])  # not current
+        db.session.delete(joined[10])  # current
+        db.session.commit()
+        db.session.execute(sa.delete(Response).where(Response.form_slug == "anslutning", Response.id % 3 == 0))
+        db.session.commit()
+        assert_counts_kept()
+
+        of_current = sa.select(Response.id).where(Response.form_slug == "anslutning", Response.is_current)
+        value = db.session.scalar(sa.select(AnswerValue).where(AnswerValue.response_id.in_(of_current)).limit(1))
+        value.value = "ny"
+        db.session.commit()
+        db.session.delete(value)
+        db.session.commit()
+        assert_counts_kept()
+
+        old = utcnow() - timedelta(days=2000)
+        db.session.execute(sa.update(Response).where(Response.id % 4 < 2).values(submitted_at=old))
+        db.session.commit()
+        done = {result.slug: result.count for result in purge()}
+        assert done["omrostning"] and done["anslutning"]  # deleted, anonymised
+        assert_counts_kept()
 
 
 def test_filter_by_date_range_in_swedish_days(app, staff_client, seeded):
