@@ -10,6 +10,7 @@ import lxml.html
 import pytest
 import sqlalchemy as sa
 import zxingcpp
+from conftest import STAFF_EMAIL, STAFF_PASSWORD, staff_user
 from helpers import csrf_token, login, text_of
 from PIL import Image
 
@@ -68,16 +69,14 @@ def open_link(client, link: str):
     return client.get(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
-def logged_in(app, email="delare@example.org", password="ett långt lösenord 42"):
-    """A client of `app` logged in as staff (the account is made when the database has none by that name)."""
+def logged_in(app):
+    """A client of `app` logged in as staff (the account is made when the database has none yet)."""
     with app.app_context():
-        if db.session.scalar(sa.select(StaffUser).filter_by(email=email)) is None:
-            user = StaffUser(email=email)
-            user.set_password(password)
-            db.session.add(user)
+        if db.session.scalar(sa.select(StaffUser).filter_by(email=STAFF_EMAIL)) is None:
+            db.session.add(staff_user())
             db.session.commit()
     client = app.test_client()
-    assert login(client, email, password).status_code == 303
+    assert login(client, STAFF_EMAIL, STAFF_PASSWORD).status_code == 303
     return client
 
 
@@ -410,3 +409,15 @@ def test_an_unknown_short_link_gives_a_clear_page_and_404(client, code):
     response = client.get(f"/s/{code}")
     assert response.status_code == 404
     assert "Kortlänken finns inte" in text_of(response)
+
+
+def test_guessing_short_links_is_throttled_but_a_known_one_is_not(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, FORMSVC_TOKEN_LIMIT="10 per minute")
+    with app.app_context():
+        db.session.add(ShortLink(code="abcdefg", form_slug="nyhetsbrev", query="", created_by="delare@example.org"))
+        db.session.commit()
+    guesser = app.test_client()
+    known = [guesser.get("/s/abcdefg").status_code for _ in range(20)]
+    assert set(known) == {302}  # a link opened by a whole room is never throttled
+    guesses = [guesser.get(f"/s/zzzzzz{chr(97 + n)}").status_code for n in range(20)]
+    assert guesses[:10] == [404] * 10 and set(guesses[10:]) == {429}
