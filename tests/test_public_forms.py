@@ -304,3 +304,21 @@ def test_answers_keep_the_definition_version_they_were_given_under(app, client):
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(FormVersion.id))) == 2
         assert db.session.scalar(sa.select(sa.func.count(AnswerValue.id))) == 0  # no countable fields here
+
+
+def test_a_blank_form_page_shows_neither_earlier_prefills_nor_an_old_register(app, client):
+    """Blank form pages reuse their rendered questions (public._field_block): what one visitor's link
+    filled in must not reach the next visitor, and an organisation added to the register must show."""
+    def organisation_field(html: str) -> str:
+        return re.search(r'<input[^>]*id="organisation"[^>]*>', html).group(0)
+
+    assert 'value=""' in organisation_field(client.get("/f/anslutning").get_data(as_text=True))
+    prefilled = client.get("/f/anslutning?organisation=L%C3%A4nkens+f%C3%B6rening").get_data(as_text=True)
+    assert 'value="Länkens förening"' in organisation_field(prefilled)
+    again = client.get("/f/anslutning").get_data(as_text=True)
+    assert 'value=""' in organisation_field(again) and "Länkens förening" not in again
+
+    with app.app_context():
+        db.session.add(Organisation(name="Nya föreningen", name_key="nya föreningen", type="civilsamhalle"))
+        db.session.commit()
+    assert '<option value="Nya föreningen"' in client.get("/f/anslutning").get_data(as_text=True)
