@@ -1,7 +1,7 @@
 """Results in numbers, computed in the database: counts and shares per option, ranking points, free text.
 
-Everything starts from a selection of responses (`current_responses`, or any `SELECT responses.id ...`),
-so the live vote can tally its own rounds with `tally` and `ranking` too. Only current answers count:
+Everything starts from a selection of responses (`current_responses`, or any `SELECT responses.id ...`);
+the live vote ranks its rounds with `ranking` too. Only current answers count:
 an answer replaced by a newer one from the same organisation stays in the history, not in the results.
 """
 
@@ -169,11 +169,6 @@ def ranking(spec: FieldDefinition, tallies: dict[tuple[str, str], Tally]) -> lis
             rows, by_points, by_mentions, strict=True
         )
     ]
-
-
-def ranking_results(slug: str, spec: FieldDefinition, responses: sa.Select) -> list[RankedOption]:
-    """The ranking of one question over any selection of responses (e.g. one live round's votes)."""
-    return ranking(spec, tally(slug, responses, [spec.key]))
 
 
 @dataclass(frozen=True)

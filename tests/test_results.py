@@ -19,7 +19,6 @@ from formsvc.aggregate import (
     current_tally,
     form_results,
     ranking,
-    ranking_results,
     tally,
 )
 from formsvc.answers import store_answer
@@ -304,20 +303,6 @@ def test_ranking_places_are_shared_on_equal_points():
     ]
     assert [(o.key, o.mention_place, o.mention_tied) for o in ranked] == [
         ("a", 1, True), ("b", 1, True), ("c", 1, True), ("d", 4, False)
-    ]
-
-
-def test_ranking_over_any_selection_of_responses(app, client):
-    """What the live vote uses: a tally over the responses it picks (here: those after a moment)."""
-    for vote in (["folkhalsa", "barnratt", "demokrati"], ["barnratt", "folkhalsa", "demokrati"]):
-        assert submit(client, "prioritering", {"prioriteringar": vote}).status_code == 303
-    with app.app_context():
-        definition = catalog().get("prioritering")
-        last = db.session.scalar(sa.select(sa.func.max(Response.id)))
-        only_last = current_responses(definition).where(Response.id == last)
-        ranked = ranking_results("prioritering", definition.field("prioriteringar"), only_last)
-    assert [(o.key, o.points, o.mentions) for o in ranked[:3]] == [
-        ("barnratt", 3, 1), ("folkhalsa", 2, 1), ("demokrati", 1, 1)
     ]
 
 

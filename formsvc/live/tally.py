@@ -1,13 +1,8 @@
-"""A round's result, counted in SQL: points (3-2-1 for a ranking of three) and mentions, ties as ties.
+"""A round's result: points (3-2-1 for a ranking of three) and mentions, ties as ties.
 
-The database groups the places by option and ranks the groups with RANK(), so equal points get equal
-places (1, 2, 2, 4) and a COUNT() OVER the same value says whether a place is shared.
-Options nobody picked are added afterwards with 0: they share the place after every picked option.
-
-Overlaps with formsvc/aggregate.py (issue 3, written at the same time): its `ranking()` gives the same
-points, mentions and shared places for a form's ordinary answers, from per-option (count, sum of places)
-read out of answer_values, with the places worked out in Python. Once both are on main, this module can
-feed live_vote_places' (count, sum of places) per option into that function and keep only the query.
+The database counts each option's mentions and sums its places; `aggregate.ranking`, which ranks a form's
+ranking questions on the results page, turns those into points and shared places, so a round and the
+results page rank the same way. Options nobody picked get 0 and share the place after every picked one.
 """
 
 from __future__ import annotations
@@ -16,6 +11,8 @@ from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
 
+from .. import aggregate
+from ..definitions.schema import Choice, FieldDefinition
 from ..extensions import db
 from .models import LiveRound, LiveVote, LiveVotePlace
 
@@ -48,53 +45,28 @@ class Tally:
 
 def tally(live_round: LiveRound) -> Tally:
     """The round's standings by points and by mentions, and how many have voted."""
-    points = sa.func.sum(live_round.rank + 1 - LiveVotePlace.place)
-    mentions = sa.func.count(LiveVotePlace.id)
     query = (
-        sa.select(
-            LiveVotePlace.value,
-            points.label("points"),
-            mentions.label("mentions"),
-            sa.func.rank().over(order_by=points.desc()).label("points_place"),
-            sa.func.count().over(partition_by=points).label("points_sharing"),
-            sa.func.rank().over(order_by=mentions.desc()).label("mentions_place"),
-            sa.func.count().over(partition_by=mentions).label("mentions_sharing"),
-        )
+        sa.select(LiveVotePlace.value, sa.func.count(LiveVotePlace.id), sa.func.sum(LiveVotePlace.place))
         .where(LiveVotePlace.round_id == live_round.id)
         .group_by(LiveVotePlace.value)
     )
-    rows = db.session.execute(query).all()
+    counts = {
+        (live_round.field, value): aggregate.Tally(int(count), int(places))
+        for value, count, places in db.session.execute(query)
+    }
     voters = db.session.scalar(sa.select(sa.func.count(LiveVote.id)).where(LiveVote.round_id == live_round.id))
     standings = [
-        Standing(
-            key=row.value,
-            label=live_round.choice_label(row.value),
-            points=int(row.points),
-            mentions=int(row.mentions),
-            points_place=int(row.points_place),
-            points_tied=row.points_sharing > 1,
-            mentions_place=int(row.mentions_place),
-            mentions_tied=row.mentions_sharing > 1,
-        )
-        for row in rows
-    ]
-    picked = {s.key for s in standings}
-    unpicked = [key for key, _label in live_round.choices if key not in picked]
-    standings += [
-        Standing(
-            key=key,
-            label=live_round.choice_label(key),
-            points=0,
-            mentions=0,
-            points_place=len(rows) + 1,
-            points_tied=len(unpicked) > 1,
-            mentions_place=len(rows) + 1,
-            mentions_tied=len(unpicked) > 1,
-        )
-        for key in unpicked
+        Standing(o.key, o.label, o.points, o.mentions, o.place, o.tied, o.mention_place, o.mention_tied)
+        for o in aggregate.ranking(_question(live_round), counts)
     ]
     return Tally(
         voters=voters or 0,
         by_points=sorted(standings, key=lambda s: (s.points_place, -s.mentions, s.label)),
         by_mentions=sorted(standings, key=lambda s: (s.mentions_place, -s.points, s.label)),
     )
+
+
+def _question(live_round: LiveRound) -> FieldDefinition:
+    """The ranking question as the round took it from the form when it opened."""
+    choices = tuple(Choice(key, label) for key, label in live_round.choices)
+    return FieldDefinition(live_round.field, "ranking", live_round.question, choices=choices, rank=live_round.rank)
