@@ -84,6 +84,16 @@ def test_shipped_forms_load_with_their_rules():
             "'closes' must come after 'opens'",
         ),
         ({"fields": []}, None, "'title' is missing"),
+        # `person`: the fields about the person behind an address; free text only, on e-mail fields only.
+        (with_fields({"key": "e", "type": "email", "label": "E", "person": ["namn"]}), "e", "person 'namn' must"),
+        (
+            with_fields({"key": "e", "type": "email", "label": "E", "person": ["v"]},
+                        {"key": "v", "type": "choice", "label": "V", "choices": {"a": "A"}}),
+            "e",
+            "person 'v' must name another field of type text, textarea, phone",
+        ),
+        (with_fields({"key": "e", "type": "email", "label": "E", "person": "namn"}), "e", "a list of field keys"),
+        (with_fields({"key": "t", "type": "text", "label": "T", "person": ["x"]}), "t", "email fields only"),
     ],
 )
 def test_bad_definitions_are_refused_with_field_and_reason(raw, field, reason):

@@ -429,7 +429,8 @@ def test_erase_leaves_no_trace_in_the_subscriber_tables_and_says_what_it_touched
     assert "newsletter subscriptions deleted: 1" in output
     assert "outbox mails to the address deleted: 4" in output  # confirm, welcome; receipt, welcome package
     assert "outbox mails mentioning the address anonymised: 1" in output
-    assert "answers whose e-mail fields were anonymised: 2 (anslutning: 1, nyhetsbrev: 1)" in output
+    assert "answers whose e-mail fields (and the person's name, phone ...) were anonymised: 2 (anslutning: 1, " \
+        "nyhetsbrev: 1)" in output
     assert "organisation register contacts cleared: 1" in output
 
     with app.app_context():
@@ -440,8 +441,11 @@ def test_erase_leaves_no_trace_in_the_subscriber_tables_and_says_what_it_touched
         [kept] = db.session.scalars(sa.select(Subscription))
         assert kept.email == ADDRESS  # someone else's sign-up stays, with only its own links
         assert set(db.session.scalars(sa.select(NewsletterToken.subscription_id))) == {kept.id}
-        answers = [r.answers["epost"] for r in db.session.scalars(sa.select(Response).order_by(Response.id))]
-        assert answers == ["[raderad]", "[raderad]", ADDRESS]
+        answers = [r.answers for r in db.session.scalars(sa.select(Response).order_by(Response.id))]
+        assert [a["epost"] for a in answers] == ["[raderad]", "[raderad]", ADDRESS]
+        # The fields the definitions name as the same person's go too; the organisation and others stay.
+        assert (answers[0]["namn"], answers[1]["kontaktperson"]) == ("[raderad]", "[raderad]")
+        assert answers[1]["organisation"] == "Västerås stad" and answers[2]["namn"] == "Sam Exempel"
         assert db.session.scalar(sa.select(Organisation.contact_email)) is None
         event = db.session.scalar(sa.select(AuditEvent).filter_by(action="erase"))
         assert event.actor == "system" and event.detail["subscriptions"] == 1

@@ -38,11 +38,13 @@ FORM_KEYS = {
     "thanks", "fields", "mails", "rules", "embed", "newsletter", "open_link", "one_answer_per_organisation",
 }  # fmt: skip
 RETENTION_ACTIONS = ("anonymise", "delete")
+# What may describe the person behind an e-mail address: free text, never counted options.
+PERSON_TYPES = ("text", "textarea", "phone")
 # An origin a form may be embedded in: scheme, host (optionally *.domain), port; no path.
 ORIGIN = re.compile(r"^https?://(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$")
 FIELD_KEYS = {
     "key", "type", "label", "required", "help", "max_length", "choices", "min", "max", "rank",
-    "min_value", "max_value", "type_field",
+    "min_value", "max_value", "type_field", "person",
 }  # fmt: skip
 
 # libyaml's parser when PyYAML was built with it (it is ten times faster), else the pure-Python one.
@@ -100,6 +102,11 @@ def parse_definition(raw: Any, slug: str, source: str = "<definition>") -> FormD
     for spec in form_fields:
         if spec.type_field and (spec.type_field not in by_key or by_key[spec.type_field].type != "choice"):
             raise DefinitionError(source, spec.key, f"type_field '{spec.type_field}' must name a choice field")
+        for other in spec.person:
+            if other == spec.key or other not in by_key or by_key[other].type not in PERSON_TYPES:
+                raise DefinitionError(
+                    source, spec.key, f"person '{other}' must name another field of type {', '.join(PERSON_TYPES)}"
+                )
 
     one_per_organisation = _flag(
         raw.get("one_answer_per_organisation", False), source, None, "one_answer_per_organisation"
@@ -186,6 +193,7 @@ def _parse_field(raw: Any, index: int, source: str) -> FieldDefinition:
         min_value=_number(raw.get("min_value"), source, key, "min_value"),
         max_value=_number(raw.get("max_value"), source, key, "max_value"),
         type_field=raw.get("type_field"),
+        person=_keys(raw.get("person", []), source, key, "person"),
     )
     _check_limits(spec, source)
     return spec
@@ -212,6 +220,8 @@ def _check_limits(spec: FieldDefinition, source: str) -> None:
         raise DefinitionError(source, key, "'min_value' is larger than 'max_value'")
     if spec.type_field and spec.type != "organisation":
         raise DefinitionError(source, key, "'type_field' applies to organisation fields only")
+    if spec.person and spec.type != "email":
+        raise DefinitionError(source, key, "'person' applies to email fields only")
 
 
 def _parse_choices(raw: Any, source: str, key: str) -> tuple[Choice, ...]:
@@ -351,6 +361,12 @@ def _flag(value: Any, source: str, key: str | None, name: str) -> bool:
     if not isinstance(value, bool):
         raise DefinitionError(source, key, f"'{name}' must be true or false")
     return value
+
+
+def _keys(value: Any, source: str, key: str, name: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise DefinitionError(source, key, f"'{name}' must be a list of field keys")
+    return tuple(value)
 
 
 def _text(value: Any, source: str, key: str | None, name: str) -> str:

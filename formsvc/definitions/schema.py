@@ -43,6 +43,7 @@ class FieldDefinition:
     min_value: float | None = None
     max_value: float | None = None
     type_field: str | None = None  # organisation: a choice field that gets the register's type
+    person: tuple[str, ...] = ()  # email: other fields about the person the address belongs to (erased with it)
 
     def choice_label(self, key: str) -> str:
         """The label of an option, or the key itself when the option is gone from the definition."""
@@ -153,6 +154,7 @@ class FormDefinition:
                 **{
                     **_known(FieldDefinition, raw),
                     "choices": tuple(Choice(**_known(Choice, c)) for c in raw.get("choices") or ()),
+                    "person": tuple(raw.get("person") or ()),
                 }
             )
             for raw in data.get("fields") or ()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from ..audit import AuditEvent, audit
+from ..catalog import catalog
 from ..extensions import db
 from ..mail import OutboxMessage
 from ..models import FormVersion, Organisation, Response
@@ -41,7 +42,8 @@ class ErasureReport:
             f"newsletter subscriptions deleted: {self.subscriptions}",
             f"outbox mails to the address deleted: {self.outbox_to}",
             f"outbox mails mentioning the address anonymised: {self.outbox_mentioning}",
-            f"answers whose e-mail fields were anonymised: {sum(self.answers.values())} ({answers})",
+            f"answers whose e-mail fields (and the person's name, phone ...) were anonymised: "
+            f"{sum(self.answers.values())} ({answers})",
             f"organisation register contacts cleared: {self.organisation_contacts}",
             f"audit events naming the address (kept unchanged): {self.audit_events_kept}",
         ]
@@ -105,8 +107,10 @@ def _anonymise_outbox(address: str) -> int:
 
 
 def _anonymise_answers(address: str) -> dict[str, int]:
-    """Answers holding the address in an e-mail field of the definition version they were given under."""
-    # The JSON text narrows the search in the database; the definition decides which fields are e-mail.
+    """Answers holding the address in an e-mail field: the address and the fields about its person
+    (`person` in the definition: name, phone ...) are replaced. The definition version the answer was given
+    under says which fields those are; the current definition adds `person` fields older versions lacked."""
+    # The JSON text narrows the search in the database; the definitions decide which fields are personal.
     needle = json.dumps(address)[1:-1]
     candidates = db.session.execute(
         sa.select(Response, FormVersion.definition)
@@ -115,11 +119,25 @@ def _anonymise_answers(address: str) -> dict[str, int]:
         .execution_options(yield_per=500)
     )
     counts: dict[str, int] = {}
-    for response, definition in candidates:
-        email_keys = [f["key"] for f in definition.get("fields", []) if f.get("type") == "email"]
-        hits = [k for k in email_keys if isinstance(response.answers.get(k), str)
-                and normal_address(response.answers[k]) == address]
-        if hits:
-            response.answers = {**response.answers, **dict.fromkeys(hits, ERASED)}
+    for response, stored in candidates:
+        erased = [key for field, person in _email_fields(stored, response.form_slug).items()
+                  if _is_address(response.answers.get(field), address) for key in (field, *person)]
+        if erased:
+            response.answers = {**response.answers, **{k: ERASED for k in erased if response.answers.get(k)}}
             counts[response.form_slug] = counts.get(response.form_slug, 0) + 1
     return counts
+
+
+def _email_fields(stored: dict, slug: str) -> dict[str, set[str]]:
+    """Each e-mail field of a stored definition version, with the keys of the fields about its person."""
+    current = catalog().get(slug)
+    now = {spec.key: spec.person for spec in current.fields if spec.type == "email"} if current else {}
+    return {
+        f["key"]: {*(f.get("person") or ()), *now.get(f["key"], ())}
+        for f in stored.get("fields", [])
+        if f.get("type") == "email"
+    }
+
+
+def _is_address(value, address: str) -> bool:
+    return isinstance(value, str) and normal_address(value) == address
