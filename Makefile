@@ -27,7 +27,7 @@ instance/config.py:
 run: setup instance/config.py
 	$(BIN)/formsvc init-db
 	$(BIN)/formsvc demo
-	$(BIN)/formsvc demo-staff
+	$(BIN)/formsvc demo-staff --port $(PORT)
 	FORMSVC_MAIL_FLUSH_SECONDS=3 $(BIN)/formsvc run --host 127.0.0.1 --port $(PORT)
 
 ## Run the whole test suite (SQLite, and PostgreSQL when FORMSVC_TEST_DATABASE_URL is set).

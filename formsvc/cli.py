@@ -37,15 +37,16 @@ def demo_command() -> None:
 
 
 @click.command("demo-staff")
+@click.option("--port", default=5000, show_default=True, help="the port the dev server will listen on")
 @with_appcontext
-def demo_staff_command() -> None:
+def demo_staff_command(port: int) -> None:
     """Give the demo staff account a new random password and print how to log in."""
     password = secrets.token_urlsafe(12)
     user = find_staff(DEMO_STAFF) or StaffUser(email=DEMO_STAFF)
     user.set_password(password)
     db.session.add(user)
     db.session.commit()
-    click.secho(f"Staff login: http://127.0.0.1:5000/staff/  e-mail {DEMO_STAFF}  password {password}", bold=True)
+    click.secho(f"Staff login: http://127.0.0.1:{port}/staff/  e-mail {DEMO_STAFF}  password {password}", bold=True)
 
 
 main = FlaskGroup(create_app=create_app, help="formsvc: forms and surveys.")
