@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from helpers import csrf_token, login, text_of
 
 from formsvc.audit import AuditEvent
+from formsvc.cli import main as cli_main
 from formsvc.extensions import db
 from formsvc.staff.models import StaffUser
 
@@ -116,7 +117,7 @@ def test_session_cookie_is_httponly_and_samesite(client, staff):
 
 def test_demo_staff_prints_a_login_that_works_on_the_port_given(app):
     """What `make run` prints: the address with the dev server's port, and a password that logs in."""
-    printed = app.test_cli_runner().invoke(args=["demo-staff", "--port", "5099"]).output
+    printed = app.test_cli_runner().invoke(cli_main, args=["demo-staff", "--port", "5099"]).output
     found = re.search(r"http://127\.0\.0\.1:5099/staff/\s+e-mail (\S+)\s+password (\S+)", printed)
     assert found, printed
     assert login(app.test_client(), found.group(1), found.group(2)).status_code == 303
