@@ -22,3 +22,8 @@ csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address)
+
+
+def not_found(response) -> bool:
+    """For `deduct_when`: only a link that leads nowhere counts against a limit meant for guessing."""
+    return response.status_code == 404

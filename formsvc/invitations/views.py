@@ -5,20 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, current_app, redirect, render_template, url_for
 
 from ..catalog import catalog
-from ..extensions import db, limiter
+from ..extensions import db, limiter, not_found
 from .session import remember
 from .tokens import find_token, mark_used
 
 bp = Blueprint("invitations", __name__)
 
 
-def _wrong_token(response) -> bool:
-    return response.status_code == 404
-
-
 @bp.get("/i/<token>")
 # Only wrong tokens count: guessing is throttled (429), while a mail scanner opening a good link is not.
-@limiter.limit(lambda: current_app.config["FORMSVC_INVITATION_LIMIT"], deduct_when=_wrong_token)
+@limiter.limit(lambda: current_app.config["FORMSVC_INVITATION_LIMIT"], deduct_when=not_found)
 def enter(token: str):
     """Exchange a personal link for a session entry and go to the form, so the token leaves the address bar."""
     row = find_token(token)

@@ -6,20 +6,16 @@ from flask import Blueprint, current_app, redirect, render_template
 from flask_babel import gettext
 
 from ..catalog import catalog
-from ..extensions import limiter
+from ..extensions import limiter, not_found
 from .models import find_short_link
 from .prefilled import form_link
 
 bp = Blueprint("sharing", __name__)
 
 
-def _unknown_code(response) -> bool:
-    return response.status_code == 404
-
-
 @bp.get("/s/<code>")
 # Only unknown codes count: guessing codes is throttled (429), a link shared with a whole room is not.
-@limiter.limit(lambda: current_app.config["FORMSVC_TOKEN_LIMIT"], deduct_when=_unknown_code)
+@limiter.limit(lambda: current_app.config["FORMSVC_TOKEN_LIMIT"], deduct_when=not_found)
 def follow(code: str):
     """Redirect (302, not cached for good: the target may be changed) to the full link; unknown: 404."""
     link = find_short_link(code)
