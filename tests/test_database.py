@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
+import sqlite3
+import threading
+
+import pytest
 import sqlalchemy as sa
+from helpers import hidden_values
 
 from formsvc.extensions import db
 
@@ -41,16 +47,13 @@ def test_healthz_says_so_when_the_database_is_gone(make_app, tmp_path):
     assert response.status_code == 503
 
 
-def test_a_form_page_is_served_while_another_process_holds_the_sqlite_write_lock(app, backend):
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # PostgreSQL has no such lock
+
+
+@SQLITE_ONLY
+def test_a_form_page_is_served_while_another_process_holds_the_sqlite_write_lock(app):
     """Pages that only read do not queue behind a writer (which would take up to the 15 s busy timeout);
     an answer sent meanwhile waits its turn and is stored once the writer is done."""
-    if backend != "sqlite":
-        return  # PostgreSQL readers never wait for writers
-    import sqlite3
-    import threading
-
-    from helpers import hidden_values
-
     writer = sqlite3.connect(sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database, isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")
     try:
@@ -72,15 +75,10 @@ def test_a_form_page_is_served_while_another_process_holds_the_sqlite_write_lock
     assert result == {"status": 303}  # ...and is stored once it is free
 
 
-def test_the_sqlite_writers_lock_is_free_after_every_request(app, backend):
+@SQLITE_ONLY
+def test_the_sqlite_writers_lock_is_free_after_every_request(app):
     """Writers queue on a lock file (formsvc.database.WritersLock); a request that ends in any way, a
     stored answer, a refused one or the same answer sent twice, must leave it free for the next writer."""
-    if backend != "sqlite":
-        return
-    import fcntl
-
-    from helpers import hidden_values
-
     path = sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database + ".writers"
     client = app.test_client()
     hidden = hidden_values(client.get("/f/nyhetsbrev").get_data(as_text=True))
