@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from flask.cli import AppGroup
 from flask_babel import gettext
 from openpyxl import load_workbook
@@ -56,9 +57,29 @@ def all_organisations() -> list[Organisation]:
     return list(db.session.scalars(sa.select(Organisation).order_by(Organisation.name)))
 
 
-def register_entries() -> list[sa.Row]:
-    """Each organisation's name and type, in name order: what a form's organisation list offers."""
-    return list(db.session.execute(sa.select(Organisation.name, Organisation.type).order_by(Organisation.name)))
+def register_entries() -> tuple[sa.Row, ...]:
+    """Each organisation's name and type, in name order: what a form's organisation list offers.
+
+    Every form page shows it, so each worker reads it at most once per FORMSVC_REGISTER_CACHE_SECONDS;
+    a change committed in this worker shows at once, one made in another worker within that time."""
+    cache = current_app.extensions["formsvc_register"]
+    if cache.get("entries") is None or time.monotonic() - cache["read_at"] > current_app.config[
+        "FORMSVC_REGISTER_CACHE_SECONDS"
+    ]:
+        query = sa.select(Organisation.name, Organisation.type).order_by(Organisation.name)
+        cache["entries"] = tuple(db.session.execute(query))
+        cache["read_at"] = time.monotonic()
+    return cache["entries"]
+
+
+def _note_register_change(_mapper, _connection, organisation: Organisation) -> None:
+    sa.orm.object_session(organisation).info["register_changed"] = True
+
+
+def _forget_register(session: sa.orm.Session) -> None:
+    if session.info.pop("register_changed", False) and has_app_context():
+        current_app.extensions["formsvc_register"]["entries"] = None
+
 
 def type_key(value: str | None) -> str | None:
     """The type's key for a key, a label or a common alias ("Statlig myndighet" -> "myndighet")."""
@@ -238,4 +259,10 @@ def import_command(path: Path, demo_contacts: bool, dry_run: bool) -> None:
     click.echo(f"Imported {len(report.accepted)} organisations.")
 
 def init_app(app: Flask) -> None:
+    app.extensions["formsvc_register"] = {}
+    for change in ("after_insert", "after_update", "after_delete"):
+        if not sa.event.contains(Organisation, change, _note_register_change):
+            sa.event.listen(Organisation, change, _note_register_change)
+    if not sa.event.contains(sa.orm.Session, "after_commit", _forget_register):
+        sa.event.listen(sa.orm.Session, "after_commit", _forget_register)
     app.cli.add_command(orgs_cli)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 from helpers import flush_mail, hidden_values, submit, text_of
 
+from formsvc import create_app
 from formsvc.extensions import db
 from formsvc.mail import OutboxMessage
 from formsvc.models import AnswerValue, FormVersion, Organisation, Response
@@ -307,7 +309,7 @@ def test_answers_keep_the_definition_version_they_were_given_under(app, client):
 
 
 def test_a_blank_form_page_shows_neither_earlier_prefills_nor_an_old_register(app, client):
-    """Blank form pages reuse their rendered questions (public._field_block): what one visitor's link
+    """Blank form pages are served from a cache (public._blank_page): what one visitor's link
     filled in must not reach the next visitor, and an organisation added to the register must show."""
     def organisation_field(html: str) -> str:
         return re.search(r'<input[^>]*id="organisation"[^>]*>', html).group(0)
@@ -321,4 +323,34 @@ def test_a_blank_form_page_shows_neither_earlier_prefills_nor_an_old_register(ap
     with app.app_context():
         db.session.add(Organisation(name="Nya föreningen", name_key="nya föreningen", type="civilsamhalle"))
         db.session.commit()
+    assert '<option value="Nya föreningen"' in client.get("/f/anslutning").get_data(as_text=True)
+
+
+def test_each_visitor_of_a_cached_blank_page_gets_a_csrf_token_and_submission_key_of_their_own(app):
+    first, second = app.test_client(), app.test_client()
+    first_values = hidden_values(first.get("/f/nyhetsbrev").get_data(as_text=True))
+    second_values = hidden_values(second.get("/f/nyhetsbrev").get_data(as_text=True))
+    assert first_values["csrf_token"] != second_values["csrf_token"]
+    assert first_values["submission_key"] != second_values["submission_key"]
+    # Each token belongs to its own visitor's session: swapped, the check refuses them (bad input tried).
+    swapped = first.post("/f/nyhetsbrev", data={**NYHETSBREV, **second_values})
+    assert swapped.status_code == 400 and "Kontrollera svaren och skicka igen" in swapped.get_data(as_text=True)
+    assert first.post("/f/nyhetsbrev", data={**NYHETSBREV, **first_values}).status_code == 303
+    second_answer = {**NYHETSBREV, "epost": "b@example.org", **second_values}
+    assert second.post("/f/nyhetsbrev", data=second_answer).status_code == 303
+    assert len(stored(app)) == 2
+
+
+def test_a_register_change_in_another_worker_shows_on_form_pages_within_the_cache_time(app, client, monkeypatch):
+    """Each worker reads the register at most once per FORMSVC_REGISTER_CACHE_SECONDS (5 by default)."""
+    assert "Nya föreningen" not in client.get("/f/anslutning").get_data(as_text=True)
+    other_worker = create_app({**app.config})
+    with other_worker.app_context():
+        db.session.add(Organisation(name="Nya föreningen", name_key="nya föreningen", type="civilsamhalle"))
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    assert "Nya föreningen" not in client.get("/f/anslutning").get_data(as_text=True)  # still the one read
+    later = time.monotonic() + app.config["FORMSVC_REGISTER_CACHE_SECONDS"] + 1
+    monkeypatch.setattr("formsvc.organisations.time.monotonic", lambda: later)
     assert '<option value="Nya föreningen"' in client.get("/f/anslutning").get_data(as_text=True)

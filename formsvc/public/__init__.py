@@ -6,8 +6,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext
-from flask_wtf.csrf import CSRFError
-from markupsafe import Markup
+from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.datastructures import MultiDict
 
 from .. import embed
@@ -22,7 +21,9 @@ from ..organisations import find_by_name, register_entries
 
 bp = Blueprint("public", __name__)
 RECEIPTS_KEPT = 20  # receipts this browser may look at again
-BLANK_FIELDS_KEPT = 64  # rendered blank forms kept per worker (forms x languages, with room for changes)
+BLANK_PAGES_KEPT = 64  # rendered blank forms kept per worker (forms x languages, with room for changes)
+# Where a cached blank page takes each visitor's own values: no page text can hold NUL (security.refuse_nul).
+CSRF_MARK, KEY_MARK, FORM_TOKEN_MARK = "\x00csrf\x00", "\x00key\x00", "\x00token\x00"
 
 
 def now() -> datetime:
@@ -58,20 +59,20 @@ def show_form(slug: str):
         )
     if invitation is None and not definition.open_link:
         return render_template("invitations/needs_link.html", definition=definition), 403
-    blank = False
     if given and definition.one_answer_per_organisation:
         formdata, dropped = answer_formdata(definition, given), ()  # the current answer, to change it
     else:
         filled = prefill(definition, request.args.getlist)
+        if invitation is None and not filled.values and not filled.dropped:
+            return _blank_page(definition)
         formdata = MultiDict([(key, value) for key, values in filled.values.items() for value in values])
         dropped = filled.dropped
-        blank = invitation is None and not filled.values and not dropped
     formdata["submission_key"] = new_submission_key()
     if invitation:
         fix_organisation(definition, invitation, formdata)
     _preset_organisation_type(definition, formdata)
     form = catalog().form_class(slug)(formdata=formdata)
-    return _render_form(definition, form, dropped=dropped, invitation=invitation, given=given, blank=blank)
+    return _render_form(definition, form, dropped=dropped, invitation=invitation, given=given)
 
 
 @bp.post("/f/<slug>")
@@ -151,34 +152,49 @@ def _preset_organisation_type(definition: FormDefinition, formdata: MultiDict) -
                 formdata[spec.type_field] = organisation.type
 
 
-def _render_form(definition: FormDefinition, form, dropped=(), invitation=None, given=None, blank=False):
+def _render_form(definition: FormDefinition, form, dropped=(), invitation=None, given=None):
     """The form page; with an invitation the organisation is fixed, and a current answer is said to exist."""
     needs_register = invitation is None and any(s.type == "organisation" for s in definition.fields)
-    context = {
-        "definition": definition,
-        "form": form,
-        "organisations": register_entries() if needs_register else [],
-        "invitation": invitation,
-    }
     return render_template(
-        "public/form.html", field_block=_field_block(context, blank), dropped=dropped, given=given, **context
+        "public/form.html",
+        definition=definition,
+        form=form,
+        organisations=register_entries() if needs_register else [],
+        invitation=invitation,
+        dropped=dropped,
+        given=given,
     )
 
 
-def _field_block(context: dict, blank: bool) -> Markup:
-    """The questions. A blank form's (nothing filled in, no errors) are the same for every visitor, so they
-    are rendered once per form version, language and organisation register: rendering every field's macro
-    is most of the time a form page takes."""
-    if not blank:
-        return Markup(render_template("public/_fields.html", **context))
-    definition = context["definition"]
-    cache = current_app.extensions["formsvc_blank_fields"]
-    key = (definition.slug, definition.version, str(get_locale()), tuple(context["organisations"]))
-    if key not in cache:
-        if len(cache) >= BLANK_FIELDS_KEPT:  # old register or form versions: start again
+def _blank_page(definition: FormDefinition) -> str:
+    """A blank form page (nothing filled in, no errors, no invitation). It is the same for every visitor
+    but for its CSRF token and submission key, so it is rendered once per form version, language and
+    organisation register, and served with this visitor's own two values put in: rendering the page is
+    most of the time a form page takes."""
+    needs_register = any(s.type == "organisation" for s in definition.fields)
+    organisations = register_entries() if needs_register else ()
+    key = (definition.slug, definition.version, str(get_locale()), organisations)
+    cache = current_app.extensions["formsvc_blank_pages"]
+    page = cache.get(key)
+    if page is None:
+        if len(cache) >= BLANK_PAGES_KEPT:  # old register or form versions: start again
             cache.clear()
-        cache[key] = Markup(render_template("public/_fields.html", **context))
-    return cache[key]
+        page = cache[key] = _page_with_markers(definition)
+    submission_key = new_submission_key()
+    page = page.replace(CSRF_MARK, generate_csrf()).replace(KEY_MARK, submission_key)
+    if definition.embed_allow:
+        page = page.replace(FORM_TOKEN_MARK, embed.form_token(definition.slug, submission_key))
+    return page
+
+
+def _page_with_markers(definition: FormDefinition) -> str:
+    """The blank page, rendered with markers where each visitor's CSRF token and submission key go."""
+    submission_key = new_submission_key()
+    form = catalog().form_class(definition.slug)(formdata=MultiDict({"submission_key": submission_key}))
+    html = _render_form(definition, form)
+    if definition.embed_allow:
+        html = html.replace(embed.form_token(definition.slug, submission_key), FORM_TOKEN_MARK)
+    return html.replace(generate_csrf(), CSRF_MARK).replace(submission_key, KEY_MARK)
 
 
 def csrf_error(error: CSRFError):
@@ -203,6 +219,6 @@ def csrf_error(error: CSRFError):
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["formsvc_blank_fields"] = {}
+    app.extensions["formsvc_blank_pages"] = {}
     app.register_blueprint(bp)
     app.register_error_handler(CSRFError, csrf_error)
