@@ -13,18 +13,20 @@ from sqlalchemy.exc import IntegrityError
 
 from .definitions import FIELD_TYPES, FormDefinition, display_value
 from .extensions import db
-from .mail import enqueue
-from .models import AnswerValue, FormVersion, Organisation, Response
+from .mail import OutboxMessage, compose
+from .models import AnswerValue, FormVersion, Organisation, Response, utcnow
 
 # No 0/O or 1/I/L: a reference read out on the phone should not be misheard.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
-AnswerHook = Callable[[FormDefinition, Response], None]
+# Called before the answer's transaction, to make ready what takes time (rendering a mail); returns None
+# or a function that writes the feature's rows inside the transaction, after the answer's own.
+AnswerHook = Callable[[FormDefinition, Response], Callable[[], None] | None]
 
 
 def on_answer_stored(app, hook: AnswerHook) -> None:
-    """Call `hook(definition, response)` for every new answer, inside its transaction (before commit).
+    """Call `hook(definition, response)` for every new answer, and what it returns inside its transaction.
 
     Features that act on answers (e.g. the newsletter sign-up) register here, so their rows and mails
     are stored with the answer or not at all.
@@ -59,6 +61,9 @@ def receipt_lines(definition: FormDefinition, answers: dict[str, Any]) -> list[R
 
 def form_version_id(definition: FormDefinition) -> int:
     """The id of this definition version's row, adding it the first time it is answered."""
+    known = current_app.extensions.setdefault("formsvc_form_versions", {})  # (slug, version) -> id, committed
+    if (definition.slug, definition.version) in known:
+        return known[definition.slug, definition.version]
     query = sa.select(FormVersion.id).filter_by(form_slug=definition.slug, version=definition.version)
     found = db.session.scalar(query)
     if found is not None:
@@ -84,50 +89,51 @@ def store_answer(
     A submission key seen before returns the answer stored then: a double click stores one answer.
     In a form answered once per organisation the new answer replaces the organisation's current one,
     which stays as history. `on_stored(response)` adds the caller's own rows in the same transaction.
+
+    The mails are rendered, and the hooks make ready, before the transaction; the rows then go in as plain
+    INSERTs. On SQLite the transaction holds the one write lock that every other answer waits for.
     """
-    existing = _by_submission_key(submission_key)
-    if existing:
-        return existing, False
-    if definition.one_answer_per_organisation and organisation is not None:
-        _replace_current(definition, organisation)
     response = Response(
         reference=new_reference(),
         form_slug=definition.slug,
-        form_version_id=form_version_id(definition),
         submission_key=submission_key,
-        organisation=organisation,
+        organisation_id=organisation.id if organisation else None,
         organisation_name=_organisation_name(definition, answers, organisation),
         answers=answers,
         consents={s.key: definition.version for s in definition.fields if s.type == "consent" and answers.get(s.key)},
+        submitted_at=utcnow(),
+        is_current=True,
     )
-    response.values = list(_countable_values(definition, answers))
-    db.session.add(response)
-    db.session.flush()
-    _enqueue_mails(definition, response)
-    if on_stored is not None:
-        on_stored(response)
-    for hook in current_app.extensions.get("formsvc_answer_hooks", ()):
-        hook(definition, response)
+    mails = _mails(definition, response)
+    hooks = current_app.extensions.get("formsvc_answer_hooks", ())
+    writers = [writer for writer in (hook(definition, response) for hook in hooks) if writer]
     try:
-        _commit_keeping_loaded()
+        response.form_version_id = form_version_id(definition)
+        if definition.one_answer_per_organisation and organisation is not None:
+            _replace_current(definition, organisation)
+        responses = Response.__table__
+        row = {column.key: getattr(response, column.key) for column in responses.columns if column.key != "id"}
+        response.id = db.session.execute(sa.insert(responses).returning(responses.c.id), row).scalar_one()
+        values = [{"response_id": response.id, **value} for value in _countable_values(definition, answers)]
+        if values:
+            db.session.execute(sa.insert(AnswerValue.__table__), values)
+        if mails:
+            db.session.execute(sa.insert(OutboxMessage.__table__), mails)
+        for write in writers:
+            write()
+        if on_stored is not None:
+            on_stored(response)
+        db.session.commit()
     except IntegrityError:
         db.session.rollback()
         existing = _by_submission_key(submission_key)
-        if existing:  # the same POST arrived twice at once; the other one stored it
+        if existing:  # sent before (a double click, a resent POST): that answer stands
             return existing, False
         raise
+    current_app.extensions.setdefault("formsvc_form_versions", {})[definition.slug, definition.version] = (
+        response.form_version_id
+    )
     return response, True
-
-
-def _commit_keeping_loaded() -> None:
-    """Commit without expiring what was loaded: the caller reads the answer it just wrote, and reading it
-    back would start a new transaction (on SQLite one that queues for the write lock again)."""
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = True
 
 
 def _replace_current(definition: FormDefinition, organisation: Organisation) -> None:
@@ -158,25 +164,28 @@ def _organisation_name(definition, answers, organisation) -> str | None:
 
 
 def _countable_values(definition: FormDefinition, answers: dict[str, Any]):
+    """The answer_values rows (without response_id) of the picked options."""
     for spec in definition.fields:
         if not FIELD_TYPES[spec.type].countable or not answers.get(spec.key):
             continue
         value = answers[spec.key]
         if spec.type == "ranking":
             for place, key in enumerate(value, start=1):
-                yield AnswerValue(form_slug=definition.slug, field=spec.key, value=key, position=place)
+                yield {"form_slug": definition.slug, "field": spec.key, "value": key, "position": place}
         else:
             for key in value if isinstance(value, list) else [value]:
-                yield AnswerValue(form_slug=definition.slug, field=spec.key, value=key)
+                yield {"form_slug": definition.slug, "field": spec.key, "value": key, "position": None}
 
 
-def _enqueue_mails(definition: FormDefinition, response: Response) -> None:
+def _mails(definition: FormDefinition, response: Response) -> list[dict]:
+    """The answer's mails (receipt, notice, ...), rendered into outbox rows."""
     context = {
         "definition": definition,
         "response": response,
         "answers": response.answers,
         "lines": receipt_lines(definition, response.answers),
     }
+    mails = []
     for item in definition.mails:
         if item.to == "secretariat":
             recipient = current_app.config.get("FORMSVC_SECRETARIAT_EMAIL")
@@ -184,4 +193,5 @@ def _enqueue_mails(definition: FormDefinition, response: Response) -> None:
             recipient = response.answers.get(item.to)
         if recipient:
             images = ["sticker.png"] if item.template == "valkomstpaket" else []
-            enqueue(recipient, item.template, images=images, recipient_field=item.to, **context)
+            mails.append(compose(recipient, item.template, images=images, recipient_field=item.to, **context))
+    return mails

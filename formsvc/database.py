@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import Flask, g, has_app_context
 from flask.cli import with_appcontext
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .config import PACKAGE_DIR
 from .extensions import db, migrate
@@ -109,6 +110,13 @@ def read_only(view):
         return view(*args, **kwargs)
 
     return marked
+
+
+def insert_unless_present(table: sa.Table):
+    """INSERT ... ON CONFLICT DO NOTHING: where a unique column already holds the value, nothing is
+    inserted (and RETURNING returns no row), without the error and savepoint a plain INSERT would need."""
+    dialect = sqlite if db.session.get_bind().dialect.name == "sqlite" else postgresql
+    return dialect.insert(table).on_conflict_do_nothing()
 
 
 def upgrade_schema() -> None:

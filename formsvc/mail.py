@@ -86,19 +86,24 @@ def _paragraphs(text: str) -> list[Markup]:
     return [Markup("<br>").join(linked(line) for line in block.split("\n")) for block in text.split("\n\n")]
 
 
+def compose(recipient: str, template: str, headers: dict | None = None, images=(), **context) -> dict:
+    """Render a mail into the values of an outbox row (not stored yet)."""
+    subject, text, html = render_mail(template, recipient=recipient, images=list(images), **context)
+    return {
+        "message_id": make_msgid(domain=_sender_domain()),
+        "template": template,
+        "recipient": recipient,
+        "subject": subject,
+        "body_text": text,
+        "body_html": html,
+        "headers": headers or {},
+        "images": list(images),
+    }
+
+
 def enqueue(recipient: str, template: str, headers: dict | None = None, images=(), **context) -> OutboxMessage:
     """Render a mail and add it to the session: it is committed, or not, with the caller's work."""
-    subject, text, html = render_mail(template, recipient=recipient, images=list(images), **context)
-    message = OutboxMessage(
-        message_id=make_msgid(domain=_sender_domain()),
-        template=template,
-        recipient=recipient,
-        subject=subject,
-        body_text=text,
-        body_html=html,
-        headers=headers or {},
-        images=list(images),
-    )
+    message = OutboxMessage(**compose(recipient, template, headers, images, **context))
     db.session.add(message)
     return message
 

@@ -246,12 +246,12 @@ def _newsletter_and_short_link(world: World) -> None:
 
     from formsvc.extensions import db
     from formsvc.models import utcnow
-    from formsvc.newsletter.models import CONFIRM, UNSUBSCRIBE
+    from formsvc.newsletter.models import CONFIRM, UNSUBSCRIBE, Subscription
     from formsvc.newsletter.subscriptions import new_token, sign_up
     from formsvc.sharing.models import short_link_for
 
     with world.app.test_request_context():
-        subscription = sign_up("ada@example.org", "nyhetsbrev", "v1")
+        subscription = db.session.get(Subscription, sign_up("ada@example.org", "nyhetsbrev", "v1"))
         world.extra["confirm"] = new_token(subscription, CONFIRM, expires_at=utcnow() + timedelta(days=7))
         world.extra["unsubscribe"] = new_token(subscription, UNSUBSCRIBE)
         link, _made = short_link_for("anslutning", "organisation=Organisation+A", created_by="system")

@@ -6,16 +6,19 @@ Every mail about the newsletter carries its own one-click unsubscribe link (RFC 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
 
+from ..database import insert_unless_present
 from ..definitions import FormDefinition
 from ..extensions import db
 from ..links import public_url
-from ..mail import enqueue
+from ..mail import OutboxMessage, compose, enqueue
 from ..models import Response, utcnow
 from .models import CONFIRM, CONFIRMED, PENDING, UNSUBSCRIBE, UNSUBSCRIBED, NewsletterToken, Subscription, hash_token
 
@@ -31,11 +34,15 @@ def normal_address(address: str) -> str:
 def new_token(subscription: Subscription, purpose: str, expires_at: datetime | None = None) -> str:
     """A random token (32 bytes) for a link; only its hash is stored."""
     token = secrets.token_urlsafe(32)
+    _store_token(subscription, purpose, token, expires_at)
+    return token
+
+
+def _store_token(subscription: Subscription, purpose: str, token: str, expires_at: datetime | None = None) -> None:
     # Added through the session, not the collection: a long-standing subscriber's links are not all loaded.
     db.session.add(
         NewsletterToken(subscription=subscription, purpose=purpose, token_hash=hash_token(token), expires_at=expires_at)
     )
-    return token
 
 
 def find_token(token: str, purpose: str) -> NewsletterToken | None:
@@ -44,35 +51,70 @@ def find_token(token: str, purpose: str) -> NewsletterToken | None:
     return db.session.scalar(sa.select(NewsletterToken).filter_by(token_hash=hash_token(token), purpose=purpose))
 
 
+def _unsubscribe_headers(unsubscribe_url: str) -> dict[str, str]:
+    return {"List-Unsubscribe": f"<{unsubscribe_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
 def send(subscription: Subscription, template: str, **context) -> None:
     """Put a mail to the subscriber in the outbox, with a one-click unsubscribe link of its own."""
     unsubscribe_url = public_url("newsletter.unsubscribe_page", token=new_token(subscription, UNSUBSCRIBE))
-    headers = {"List-Unsubscribe": f"<{unsubscribe_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     enqueue(
         subscription.email,
         template,
-        headers=headers,
+        headers=_unsubscribe_headers(unsubscribe_url),
         subscription=subscription,
         unsubscribe_url=unsubscribe_url,
         **context,
     )
 
 
-def send_confirmation(subscription: Subscription, now: datetime) -> bool:
-    """Mail a new confirmation link, unless one went to this address within the interval (list bombing)."""
+@dataclass(frozen=True)
+class Confirmation:
+    """A confirmation mail made ready: its two links' tokens and the rendered mail, stored only if sent."""
+
+    confirm_token: str
+    unsubscribe_token: str
+    mail: dict  # the outbox row's values
+
+
+def prepare_confirmation(address: str, name: str | None) -> Confirmation:
+    confirm_token, unsubscribe_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    unsubscribe_url = public_url("newsletter.unsubscribe_page", token=unsubscribe_token)
+    mail = compose(
+        address,
+        CONFIRM_MAIL,
+        headers=_unsubscribe_headers(unsubscribe_url),
+        subscription=Subscription(email=address, name=name),  # what the mail says: not stored
+        unsubscribe_url=unsubscribe_url,
+        confirm_url=public_url("newsletter.confirm_page", token=confirm_token),
+        days=current_app.config["FORMSVC_NEWSLETTER_CONFIRM_DAYS"],
+    )
+    return Confirmation(confirm_token, unsubscribe_token, mail)
+
+
+def mailed_recently(mailed_at: datetime | None, now: datetime) -> bool:
+    """True when a confirmation mail went to the address within the interval: no new one yet (list bombing)."""
     interval = timedelta(seconds=current_app.config["FORMSVC_NEWSLETTER_MAIL_INTERVAL"])
-    if subscription.confirm_mailed_at and now - subscription.confirm_mailed_at < interval:
-        return False
+    return mailed_at is not None and now - mailed_at < interval
+
+
+def send_confirmation(subscription_id: int, confirmation: Confirmation, now: datetime) -> None:
+    """Store a confirmation mail made ready, with its links' tokens; the caller records confirm_mailed_at
+    and commits."""
     days = current_app.config["FORMSVC_NEWSLETTER_CONFIRM_DAYS"]
-    token = new_token(subscription, CONFIRM, expires_at=now + timedelta(days=days))
-    subscription.confirm_mailed_at = now
-    send(subscription, CONFIRM_MAIL, confirm_url=public_url("newsletter.confirm_page", token=token), days=days)
-    return True
-
-
-def _by_address(address: str) -> Subscription | None:
-    # The row lock serialises two sign-ups of one address on PostgreSQL (SQLite has one writer anyway).
-    return db.session.scalar(sa.select(Subscription).filter_by(email=address).with_for_update())
+    tokens = [
+        (CONFIRM, confirmation.confirm_token, now + timedelta(days=days)),
+        (UNSUBSCRIBE, confirmation.unsubscribe_token, None),
+    ]
+    db.session.execute(
+        sa.insert(NewsletterToken.__table__),
+        [
+            {"subscription_id": subscription_id, "purpose": purpose, "token_hash": hash_token(token),
+             "created_at": now, "expires_at": expires_at}
+            for purpose, token, expires_at in tokens
+        ],
+    )  # fmt: skip
+    db.session.execute(sa.insert(OutboxMessage.__table__), confirmation.mail)
 
 
 def sign_up(
@@ -81,45 +123,61 @@ def sign_up(
     consent_version: str,
     name: str | None = None,
     organisation: str | None = None,
-) -> Subscription:
-    """Start (or continue) a double opt-in for the address; the caller commits.
+    confirmation: Confirmation | None = None,
+) -> int:
+    """Start (or continue) a double opt-in for the address; the caller commits. Returns the subscription's id.
 
     A confirmed address is left as it is and gets no mail; a pending one gets a new confirmation mail
     at most once an hour. The visitor sees the same page in every case, so the list does not leak.
+    `confirmation`: the mail made ready beforehand for this address and name. Few plain statements, not
+    the ORM: this runs inside an answer's transaction, which on SQLite every other answer waits for.
     """
     address, now = normal_address(address), utcnow()
-    subscription = _by_address(address)
-    if subscription is None:
-        try:
-            with db.session.begin_nested():
-                subscription = Subscription(
-                    email=address, status=PENDING, source_form=source_form, consent_version=consent_version
-                )
-                db.session.add(subscription)
-        except IntegrityError:  # the same address signed up a moment ago in another request
-            subscription = _by_address(address)
-    if subscription.status == CONFIRMED:
-        return subscription
-    # Still pending: take the latest sign-up's details; the address owner confirms them.
-    subscription.source_form, subscription.consent_version = source_form, consent_version
-    subscription.signed_up_at = now
-    subscription.name, subscription.organisation = name, organisation
-    send_confirmation(subscription, now)
-    return subscription
+    confirmation = confirmation or prepare_confirmation(address, name)
+    subscriptions = Subscription.__table__
+    # The latest sign-up's details are kept while the subscription is pending; the address owner confirms them.
+    details = {"source_form": source_form, "consent_version": consent_version, "signed_up_at": now,
+               "name": name, "organisation": organisation}  # fmt: skip
+    new = insert_unless_present(subscriptions).returning(subscriptions.c.id)
+    subscription_id = db.session.execute(
+        new, {"email": address, "status": PENDING, "confirm_mailed_at": now, **details}
+    ).scalar()
+    if subscription_id is not None:  # a new address
+        send_confirmation(subscription_id, confirmation, now)
+        return subscription_id
+    # The row lock serialises two sign-ups of one address on PostgreSQL (SQLite has one writer anyway).
+    find = sa.select(subscriptions.c.id, subscriptions.c.status, subscriptions.c.confirm_mailed_at)
+    found = db.session.execute(find.where(subscriptions.c.email == address).with_for_update()).one()
+    if found.status == CONFIRMED:
+        return found.id
+    mail = not mailed_recently(found.confirm_mailed_at, now)
+    if mail:
+        details["confirm_mailed_at"] = now
+    db.session.execute(sa.update(subscriptions).where(subscriptions.c.id == found.id).values(details))
+    if mail:
+        send_confirmation(found.id, confirmation, now)
+    return found.id
 
 
-def sign_up_from_answer(definition: FormDefinition, response: Response) -> None:
-    """The answer hook: a form with a `newsletter` setting signs the address up in the answer's transaction."""
+def sign_up_from_answer(definition: FormDefinition, response: Response) -> Callable[[], None] | None:
+    """The answer hook: a form with a `newsletter` setting signs the address up in the answer's transaction.
+
+    The confirmation mail is rendered now, before that transaction, and stored only if it is sent."""
     setting = definition.newsletter
     address = setting.address(response.answers) if setting else None
-    if address:
-        sign_up(
-            address,
-            source_form=definition.slug,
-            consent_version=definition.version,
-            name=setting.value(response.answers, "name"),
-            organisation=setting.value(response.answers, "organisation"),
-        )
+    if not address:
+        return None
+    name = setting.value(response.answers, "name")
+    confirmation = prepare_confirmation(normal_address(address), name)
+    return partial(
+        sign_up,
+        address,
+        source_form=definition.slug,
+        consent_version=definition.version,
+        name=name,
+        organisation=setting.value(response.answers, "organisation"),
+        confirmation=confirmation,
+    )
 
 
 def token_state(token: NewsletterToken, now: datetime) -> str:

@@ -10,7 +10,15 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from ..extensions import csrf, db, limiter
 from ..models import utcnow
 from .models import CONFIRM, PENDING, UNSUBSCRIBE, UNSUBSCRIBED
-from .subscriptions import confirm, find_token, send_confirmation, token_state, unsubscribe
+from .subscriptions import (
+    confirm,
+    find_token,
+    mailed_recently,
+    prepare_confirmation,
+    send_confirmation,
+    token_state,
+    unsubscribe,
+)
 
 bp = Blueprint("newsletter", __name__, url_prefix="/newsletter")
 SIGN_UP_FORM = "nyhetsbrev"
@@ -65,8 +73,10 @@ def new_confirmation(token: str):
     found = find_token(token, CONFIRM)
     if found is None:
         return _invalid_link()
-    if found.subscription.status == PENDING:
-        send_confirmation(found.subscription, utcnow())
+    subscription, now = found.subscription, utcnow()
+    if subscription.status == PENDING and not mailed_recently(subscription.confirm_mailed_at, now):
+        send_confirmation(subscription.id, prepare_confirmation(subscription.email, subscription.name), now)
+        subscription.confirm_mailed_at = now
         db.session.commit()
     return redirect(url_for(".mail_sent"), 303)
 
