@@ -47,6 +47,7 @@ def _sqlite_begin(lock: WritersLock | None, connection) -> None:
     # Take the write lock at the start: a transaction that reads and then writes could otherwise
     # fail at once with SQLITE_BUSY when another writer got in between (the busy timeout does not help).
     # A view marked read_only only reads: WAL lets it read beside a writer, so it need not wait for one.
+    WritersLock.release(connection.info)  # this connection's last transaction is over
     if has_app_context() and g.get("read_only"):
         connection.exec_driver_sql("BEGIN")
         return
@@ -64,8 +65,10 @@ class WritersLock:
 
     SQLite's own busy handler polls: a waiting writer sleeps in growing steps (up to 100 ms) and may sleep
     on well after the lock came free, which made answers slow under load. flock() hands the lock on as
-    soon as it is released, and the kernel releases it when a process dies. Held from BEGIN to the end
-    of the transaction; its descriptor is kept in the connection's info."""
+    soon as it is released, and the kernel releases it when a process dies. Held from BEGIN until the
+    connection goes back to the pool, or begins again: not released at SQLAlchemy's commit event, which
+    comes before SQLite's COMMIT has run (the next writer would then meet SQLite's lock and poll after all).
+    Its descriptor is kept in the connection's info."""
 
     def __init__(self, path: str):
         self.path = path
@@ -83,13 +86,11 @@ class WritersLock:
 
 
 def writers_lock(engine: sa.Engine) -> WritersLock | None:
-    """The database file's writers lock, released whenever a transaction ends; None in memory."""
+    """The database file's writers lock, released when its connection goes back to the pool (after the
+    COMMIT or ROLLBACK) or is dropped; None in memory."""
     database = engine.url.database
     if not database or database == ":memory:":
         return None
-    for name in ("commit", "rollback"):
-        event.listen(engine, name, lambda connection: WritersLock.release(connection.info))
-    # A connection given back to the pool, or dropped, without a commit or rollback seen above.
     for name in ("reset", "invalidate", "close"):
         event.listen(engine.pool, name, _release_with_pool)
     return WritersLock(f"{database}.writers")
