@@ -89,3 +89,29 @@ def test_the_sqlite_writers_lock_is_free_after_every_request(app):
         with open(path, "rb") as lock_file:
             fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises BlockingIOError when held
     assert statuses == [303, 422, 303]
+
+
+@SQLITE_ONLY
+def test_the_sqlite_writers_lock_is_held_until_sqlite_has_committed(app):
+    """SQLAlchemy's commit event comes before SQLite's COMMIT (and its fsync) has run: a lock given up
+    there would send the next writer into SQLite's own lock, where it polls with sleeps."""
+    path = sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database + ".writers"
+    held_at_commit = []
+
+    def try_lock(_connection):
+        with open(path, "rb") as lock_file:
+            try:
+                fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held_at_commit.append(False)
+            except BlockingIOError:
+                held_at_commit.append(True)
+
+    client = app.test_client()
+    answer = {**hidden_values(client.get("/f/nyhetsbrev").get_data(as_text=True)), "epost": "ada@example.org"}
+    with app.app_context():
+        sa.event.listen(db.engine, "commit", try_lock)
+        assert client.post("/f/nyhetsbrev", data={**answer, "samtycke": "y"}).status_code == 303
+        sa.event.remove(db.engine, "commit", try_lock)
+    assert held_at_commit == [True]
+    with open(path, "rb") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)  # and free once the request is done
