@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_mail import Connection, Message
 from markupsafe import Markup, escape
@@ -47,7 +47,6 @@ class OutboxMessage(db.Model):
     recipient: Mapped[str] = mapped_column(sa.String(254), index=True)
     subject: Mapped[str] = mapped_column(sa.String(300))
     body_text: Mapped[str] = mapped_column(sa.Text)
-    body_html: Mapped[str | None] = mapped_column(sa.Text)
     headers: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     images: Mapped[list] = mapped_column(sa.JSON, default=list)
     status: Mapped[str] = mapped_column(sa.String(16), default=PENDING)
@@ -58,15 +57,21 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
 
 
-def render_mail(template: str, **context) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of templates/mail/<template>.txt (blocks subject and body)."""
+def render_mail(template: str, **context) -> tuple[str, str]:
+    """Subject and plain text of templates/mail/<template>.txt (blocks subject and body)."""
     jinja_template = current_app.jinja_env.get_template(f"mail/{template}.txt")
     current_app.update_template_context(context)
     jinja_context = jinja_template.new_context(context)
     subject = " ".join("".join(jinja_template.blocks["subject"](jinja_context)).split())
     text = "".join(jinja_template.blocks["body"](jinja_context)).strip() + "\n"
-    html = render_template("mail/layout.html", subject=subject, paragraphs=_paragraphs(text), **context)
-    return subject, text, html
+    return subject, text
+
+
+def html_body(subject: str, text: str, images=()) -> str:
+    """The HTML part: the plain text in the mail layout. Made when the mail is sent, so the outbox keeps
+    (and `erase` searches) one copy of the text."""
+    layout = current_app.jinja_env.get_template("mail/layout.html")
+    return layout.render(subject=subject, paragraphs=_paragraphs(text), images=images)
 
 
 URL = re.compile(r"https?://[^\s<>\"]+")
@@ -88,14 +93,13 @@ def _paragraphs(text: str) -> list[Markup]:
 
 def compose(recipient: str, template: str, headers: dict | None = None, images=(), **context) -> dict:
     """Render a mail into the values of an outbox row (not stored yet)."""
-    subject, text, html = render_mail(template, recipient=recipient, images=list(images), **context)
+    subject, text = render_mail(template, recipient=recipient, images=list(images), **context)
     return {
         "message_id": make_msgid(domain=_sender_domain()),
         "template": template,
         "recipient": recipient,
         "subject": subject,
         "body_text": text,
-        "body_html": html,
         "headers": headers or {},
         "images": list(images),
     }
@@ -224,7 +228,7 @@ def _message(outbox_message: OutboxMessage) -> Message:
         subject=outbox_message.subject,
         recipients=[outbox_message.recipient],
         body=outbox_message.body_text,
-        html=outbox_message.body_html,
+        html=html_body(outbox_message.subject, outbox_message.body_text, outbox_message.images),
         extra_headers=dict(outbox_message.headers),
     )
     message.msgId = outbox_message.message_id

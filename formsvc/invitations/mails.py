@@ -81,7 +81,7 @@ def preview(definition: FormDefinition, kind: str, invitation: Invitation) -> tu
     The link's token is made for the preview and not stored, so it does not open anything.
     """
     context = _context(definition, invitation, secrets.token_urlsafe(32))
-    subject, text, _html = render_mail(kind, recipient=invitation.organisation.contact_email, **context)
+    subject, text = render_mail(kind, recipient=invitation.organisation.contact_email, **context)
     return subject, text
 
 

@@ -93,7 +93,6 @@ def _anonymise_outbox(address: str) -> int:
             sa.or_(
                 _lower_contains(OutboxMessage.subject, address),
                 _lower_contains(OutboxMessage.body_text, address),
-                _lower_contains(OutboxMessage.body_html, address),
             )
         )
     )
@@ -101,7 +100,6 @@ def _anonymise_outbox(address: str) -> int:
     for message in rows:
         message.subject = pattern.sub(ERASED, message.subject)
         message.body_text = pattern.sub(ERASED, message.body_text)
-        message.body_html = pattern.sub(ERASED, message.body_html) if message.body_html else message.body_html
         count += 1
     return count
 
