@@ -8,6 +8,8 @@ Three wrk runs at 16 connections, one after the other, each against gunicorn wit
   3. answer POST: POST /f/nyhetsbrev with CSRF on, a new submission key per request and a durable commit
      (SQLite WAL with synchronous=FULL by default, in a file on disk), receipt mail written to the outbox.
 Targets (docs/benchmarks-throughput.md): GET >= 0.35, POST >= 0.15 of hello, POST p99 < 20 ms.
+The runs saturate the service: each connection sends its next request as soon as it has an answer, so
+the latency is mostly waiting in line (16 requests in the queue / requests per second).
 Needs wrk (Debian: apt-get install wrk).
 """
 
@@ -72,6 +74,8 @@ def gunicorn(app_spec: str, workers: int, chdir: Path) -> tuple[subprocess.Popen
     command = [
         sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
         "--workers", str(workers), "--access-logfile", "/dev/null", "--log-level", "warning", "--chdir", str(chdir),
+        # Steady state: no worker is replaced mid-run (max_requests), whose first requests would be slow.
+        "--max-requests", "0",
         app_spec,
     ]  # fmt: skip
     process = subprocess.Popen(command, cwd=chdir)
@@ -89,11 +93,14 @@ def gunicorn(app_spec: str, workers: int, chdir: Path) -> tuple[subprocess.Popen
 
 
 def wrk(url: str, duration: int, script: str | None = None, env: dict | None = None) -> dict:
+    """One measured wrk run, after a second's unmeasured one: each worker's first requests compile
+    templates and statements."""
     command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", url]
     if script:
         command[1:1] = ["-s", script]
-    output = subprocess.run(command, capture_output=True, text=True, check=True, env={**os.environ, **(env or {})})
-    text = output.stdout
+    env = {**os.environ, **(env or {})}
+    subprocess.run([*command[:-3], "-d1s", url], capture_output=True, check=True, env=env)
+    text = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", text).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)

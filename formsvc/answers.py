@@ -105,6 +105,7 @@ def store_answer(
         is_current=True,
     )
     mails = _mails(definition, response)
+    values = list(_countable_values(definition, answers))
     hooks = current_app.extensions.get("formsvc_answer_hooks", ())
     writers = [writer for writer in (hook(definition, response) for hook in hooks) if writer]
     try:
@@ -114,7 +115,8 @@ def store_answer(
         responses = Response.__table__
         row = {column.key: getattr(response, column.key) for column in responses.columns if column.key != "id"}
         response.id = db.session.execute(sa.insert(responses).returning(responses.c.id), row).scalar_one()
-        values = [{"response_id": response.id, **value} for value in _countable_values(definition, answers)]
+        for value in values:
+            value["response_id"] = response.id
         if values:
             db.session.execute(sa.insert(AnswerValue.__table__), values)
         if mails:

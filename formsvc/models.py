@@ -75,7 +75,7 @@ class Response(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(sa.String(16), unique=True)
-    form_slug: Mapped[str] = mapped_column(sa.String(64), index=True)
+    form_slug: Mapped[str] = mapped_column(sa.String(64))  # indexed with is_current (aggregate.py)
     form_version_id: Mapped[int] = mapped_column(sa.ForeignKey("form_versions.id"))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # Sent with the form page: a resent POST carries the same key and stores nothing new.
@@ -84,7 +84,7 @@ class Response(db.Model):
     organisation_name: Mapped[str | None] = mapped_column(sa.String(200))
     answers: Mapped[dict] = mapped_column(sa.JSON)
     # False once a newer answer replaces this one (one current answer per organisation); kept as history.
-    is_current: Mapped[bool] = mapped_column(default=True, server_default=sa.true(), index=True)
+    is_current: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # Consent field key -> version of the definition whose text was agreed to.
     consents: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     # Set when `formsvc purge` removed the personal data at the end of the form's retention period.
