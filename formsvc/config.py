@@ -85,10 +85,10 @@ def default_settings(instance_path: str) -> dict:
         "FORMSVC_OUTBOX_RETENTION_DAYS": 30,  # sent mail (it holds the answers) is deleted after this
         # Wrong or revoked invitation links (/i/<token>) per client; good links are not counted.
         "FORMSVC_INVITATION_LIMIT": "20 per minute; 200 per day",
-        "FORMSVC_ROSTER_FORM": "nominering",
+        "FORMSVC_ROSTER_FORM": "nominering",  # the form the council roster (/staff/roster) is read from
         # Seconds a worker reuses the organisation register it read for form pages (changes made in other
         # workers or hosts show after this; the worker that made one shows it at once).
-        "FORMSVC_REGISTER_CACHE_SECONDS": 5,  # the form the council roster (/staff/roster) is read from
+        "FORMSVC_REGISTER_CACHE_SECONDS": 5,
         # Newsletter: a confirmation link lasts this many days; one confirmation mail per address per
         # interval (seconds) however often it is entered; unconfirmed sign-ups pruned after PENDING_DAYS;
         # requests per client to the confirm and unsubscribe links.
