@@ -59,11 +59,15 @@ def receipt_lines(definition: FormDefinition, answers: dict[str, Any]) -> list[R
     return lines
 
 
+def _known_versions() -> dict[tuple[str, str], int]:
+    """(slug, version) -> form_versions.id, of rows committed: they are never changed or deleted."""
+    return current_app.extensions.setdefault("formsvc_form_versions", {})
+
+
 def form_version_id(definition: FormDefinition) -> int:
     """The id of this definition version's row, adding it the first time it is answered."""
-    known = current_app.extensions.setdefault("formsvc_form_versions", {})  # (slug, version) -> id, committed
-    if (definition.slug, definition.version) in known:
-        return known[definition.slug, definition.version]
+    if (definition.slug, definition.version) in _known_versions():
+        return _known_versions()[definition.slug, definition.version]
     query = sa.select(FormVersion.id).filter_by(form_slug=definition.slug, version=definition.version)
     found = db.session.scalar(query)
     if found is not None:
@@ -132,9 +136,7 @@ def store_answer(
         if existing:  # sent before (a double click, a resent POST): that answer stands
             return existing, False
         raise
-    current_app.extensions.setdefault("formsvc_form_versions", {})[definition.slug, definition.version] = (
-        response.form_version_id
-    )
+    _known_versions()[definition.slug, definition.version] = response.form_version_id
     return response, True
 
 

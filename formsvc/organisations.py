@@ -63,9 +63,8 @@ def register_entries() -> tuple[sa.Row, ...]:
     Every form page shows it, so each worker reads it at most once per FORMSVC_REGISTER_CACHE_SECONDS;
     a change committed in this worker shows at once, one made in another worker within that time."""
     cache = current_app.extensions["formsvc_register"]
-    if cache.get("entries") is None or time.monotonic() - cache["read_at"] > current_app.config[
-        "FORMSVC_REGISTER_CACHE_SECONDS"
-    ]:
+    age = time.monotonic() - cache.get("read_at", float("-inf"))
+    if cache.get("entries") is None or age > current_app.config["FORMSVC_REGISTER_CACHE_SECONDS"]:
         query = sa.select(Organisation.name, Organisation.type).order_by(Organisation.name)
         cache["entries"] = tuple(db.session.execute(query))
         cache["read_at"] = time.monotonic()
@@ -73,6 +72,8 @@ def register_entries() -> tuple[sa.Row, ...]:
 
 
 def _note_register_change(_mapper, _connection, organisation: Organisation) -> None:
+    """An organisation was written: forget the register once that is committed (not before: a read
+    in between would cache what may yet be rolled back)."""
     sa.orm.object_session(organisation).info["register_changed"] = True
 
 
