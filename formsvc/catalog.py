@@ -22,7 +22,10 @@ SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class AnswerForm(FlaskForm):
-    """Base of every public form: CSRF from Flask-WTF, a honeypot and a resend guard."""
+    """Base of every public form: a honeypot and a resend guard.
+
+    No CSRF field: every POST is checked before any view runs (security.check_csrf), and the page puts
+    the token in itself, so an answer is not checked twice nor a token signed that no page shows."""
 
     # Hidden from people (CSS and aria-hidden); bots that fill every input fill this too.
     website = StringField("Lämna det här fältet tomt")
@@ -30,6 +33,8 @@ class AnswerForm(FlaskForm):
     submission_key = HiddenField(filters=[lambda key: key if key and SUBMISSION_KEY.fullmatch(key) else None])
 
     class Meta:
+        csrf = False
+
         def get_translations(self, form):
             return wtforms_translations()
 
