@@ -36,6 +36,14 @@ def assert_strict(response):
     assert response.headers["Referrer-Policy"] in {"same-origin", "no-referrer", "strict-origin"}
 
 
+def test_form_pages_and_receipts_stay_out_of_shared_caches(app, client):
+    """A form page holds the visitor's own CSRF token (and maybe their answers), a receipt their answers."""
+    assert client.get("/f/nyhetsbrev").headers["Cache-Control"] == "private, no-cache"
+    assert client.post("/f/nyhetsbrev", data={}).headers["Cache-Control"] == "private, no-cache"
+    stored = submit(client, "nyhetsbrev", NYHETSBREV)
+    assert client.get(stored.headers["Location"]).headers["Cache-Control"] == "no-store"
+
+
 def route_classes(client, staff_client=None):
     """One response of each kind the service gives."""
     yield "start page", client.get("/")

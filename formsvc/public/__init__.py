@@ -24,6 +24,10 @@ RECEIPTS_KEPT = 20  # receipts this browser may look at again
 BLANK_PAGES_KEPT = 64  # rendered blank forms kept per worker (forms x languages, with room for changes)
 # Where a cached blank page takes each visitor's own values: no page text can hold NUL (security.refuse_nul).
 CSRF_MARK, KEY_MARK, FORM_TOKEN_MARK = "\x00csrf\x00", "\x00key\x00", "\x00token\x00"
+# A form page carries this visitor's CSRF token and may show their answers: no shared cache may keep it for
+# others (the browser asks again before reusing it). A receipt shows the answers: nothing keeps it.
+CACHE_CONTROL = {"public.show_form": "private, no-cache", "public.submit_form": "private, no-cache",
+                 "public.receipt": "no-store"}  # fmt: skip
 
 
 def now() -> datetime:
@@ -195,6 +199,13 @@ def _page_with_markers(definition: FormDefinition) -> str:
     if definition.embed_allow:
         html = html.replace(embed.form_token(definition.slug, submission_key), FORM_TOKEN_MARK)
     return html.replace(generate_csrf(), CSRF_MARK).replace(submission_key, KEY_MARK)
+
+
+@bp.after_request
+def cache_control(response):
+    if request.endpoint in CACHE_CONTROL:
+        response.headers.setdefault("Cache-Control", CACHE_CONTROL[request.endpoint])
+    return response
 
 
 def csrf_error(error: CSRFError):
