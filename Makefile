@@ -47,7 +47,7 @@ chromium:
 		apt-get update -qq && apt-get install -y -qq chromium) || \
 		(echo "Chromium is missing: run 'apt-get install -y chromium' as root" >&2; exit 1)
 
-# Each benchmark exits 1 when it misses a target; the leading "-" runs the next one all the same.
+# A benchmark that misses a target exits 1; the leading "-" runs the next one all the same.
 bench: setup
 	-$(BIN)/python bench/bench_export.py
 	-$(BIN)/python bench/bench_throughput.py
