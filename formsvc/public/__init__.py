@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
@@ -22,8 +23,8 @@ from ..organisations import find_by_name, register_entries
 bp = Blueprint("public", __name__)
 RECEIPTS_KEPT = 20  # receipts this browser may look at again
 BLANK_PAGES_KEPT = 64  # rendered blank forms kept per worker (forms x languages, with room for changes)
-# Where a cached blank page takes each visitor's own values: no page text can hold NUL (security.refuse_nul).
-CSRF_MARK, KEY_MARK, FORM_TOKEN_MARK = "\x00csrf\x00", "\x00key\x00", "\x00token\x00"
+# Where a cached blank page takes each visitor's own values: random, so no form's own text can hold one.
+CSRF_MARK, KEY_MARK, FORM_TOKEN_MARK = (f"mark-{secrets.token_hex(16)}" for _ in range(3))
 # A form page carries this visitor's CSRF token and may show their answers: no shared cache may keep it for
 # others (the browser asks again before reusing it). A receipt shows the answers: nothing keeps it.
 CACHE_CONTROL = {"public.show_form": "private, no-cache", "public.submit_form": "private, no-cache",
@@ -203,6 +204,7 @@ def _page_with_markers(definition: FormDefinition) -> str:
 
 @bp.after_request
 def cache_control(response):
+    """Form pages and receipts say how they may be cached (CACHE_CONTROL)."""
     if request.endpoint in CACHE_CONTROL:
         response.headers.setdefault("Cache-Control", CACHE_CONTROL[request.endpoint])
     return response
