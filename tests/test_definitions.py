@@ -94,6 +94,11 @@ def test_shipped_forms_load_with_their_rules():
         ),
         (with_fields({"key": "e", "type": "email", "label": "E", "person": "namn"}), "e", "a list of field keys"),
         (with_fields({"key": "t", "type": "text", "label": "T", "person": ["x"]}), "t", "email fields only"),
+        # Control characters, which YAML lets in through escapes ("\0"): never in text a person reads.
+        ({**with_fields({"key": "x", "type": "text", "label": "X"}), "title": "Prov\x00"}, None,
+         "title holds the control character '\\x00'"),
+        (with_fields({"key": "x", "type": "text", "label": "X\x1b[31m"}), None,
+         "fields.0.label holds the control character '\\x1b'"),
     ],
 )
 def test_bad_definitions_are_refused_with_field_and_reason(raw, field, reason):
@@ -150,6 +155,12 @@ def test_forms_check_accepts_the_shipped_forms():
     result = CliRunner().invoke(forms_cli, ["check"])
     assert result.exit_code == 0, result.output
     assert "form definitions are valid" in result.output
+
+
+def test_a_control_character_written_as_a_yaml_escape_is_refused(tmp_path):
+    path = write(tmp_path, "styr.yaml", 'title: "Prov\\0"\nfields:\n  - {key: x, type: text, label: X}\n')
+    with pytest.raises(DefinitionError, match=r"styr.yaml: title holds the control character '\\x00'"):
+        load_file(path)
 
 
 def test_a_yaml_syntax_error_names_the_file(tmp_path):

@@ -47,6 +47,10 @@ FIELD_KEYS = {
     "min_value", "max_value", "type_field", "person",
 }  # fmt: skip
 
+# Control characters (not tab or newline): no text a person reads holds them, PostgreSQL cannot store NUL,
+# and YAML lets them in through escapes such as "\0".
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
 # libyaml's parser when PyYAML was built with it (it is ten times faster), else the pure-Python one.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -84,6 +88,7 @@ def parse_definition(raw: Any, slug: str, source: str = "<definition>") -> FormD
         raise DefinitionError(source, None, "the file must hold a mapping (title, fields, ...)")
     if not SLUG.match(slug):
         raise DefinitionError(source, None, f"the file name '{slug}' must be lower-case letters, digits and '-'")
+    _no_control_characters(raw, source, "")
     _no_unknown_keys(raw, FORM_KEYS, source, None)
     title = raw.get("title")
     if not isinstance(title, str) or not title.strip():
@@ -151,6 +156,17 @@ def parse_definition(raw: Any, slug: str, source: str = "<definition>") -> FormD
 def _with_version(definition: FormDefinition) -> FormDefinition:
     object.__setattr__(definition, "version", definition_version(definition))
     return definition
+
+
+def _no_control_characters(value: Any, source: str, where: str) -> None:
+    """Refuse text anywhere in the definition that holds a control character, saying where."""
+    if isinstance(value, str) and CONTROL.search(value):
+        character = CONTROL.search(value).group(0)
+        raise DefinitionError(source, None, f"{where or 'a key'} holds the control character {character!r}")
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        _no_control_characters(key, source, where)
+        _no_control_characters(item, source, f"{where}.{key}" if where else str(key))
 
 
 def _parse_field(raw: Any, index: int, source: str) -> FieldDefinition:
