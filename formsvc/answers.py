@@ -21,7 +21,8 @@ REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
 # Called before the answer's transaction, to make ready what takes time (rendering a mail); returns None
-# or a function that writes the feature's rows inside the transaction, after the answer's own.
+# or a function that writes the feature's rows inside the transaction, after the answer's own (so
+# response.id is set by the time it runs).
 AnswerHook = Callable[[FormDefinition, Response], Callable[[], None] | None]
 
 
