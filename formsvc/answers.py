@@ -67,8 +67,9 @@ def _known_versions() -> dict[tuple[str, str], int]:
 
 def form_version_id(definition: FormDefinition) -> int:
     """The id of this definition version's row, adding it the first time it is answered."""
-    if (definition.slug, definition.version) in _known_versions():
-        return _known_versions()[definition.slug, definition.version]
+    known = _known_versions().get((definition.slug, definition.version))
+    if known is not None:
+        return known
     query = sa.select(FormVersion.id).filter_by(form_slug=definition.slug, version=definition.version)
     found = db.session.scalar(query)
     if found is not None:

@@ -75,19 +75,28 @@ def test_a_form_page_is_served_while_another_process_holds_the_sqlite_write_lock
     assert result == {"status": 303}  # ...and is stored once it is free
 
 
+def writers_lock_is_free(app) -> bool:
+    """Whether another process could take the SQLite writers lock (formsvc.database.WritersLock) now."""
+    path = sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database + ".writers"
+    with open(path, "rb") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+    return True
+
+
 @SQLITE_ONLY
 def test_the_sqlite_writers_lock_is_free_after_every_request(app):
     """Writers queue on a lock file (formsvc.database.WritersLock); a request that ends in any way, a
     stored answer, a refused one or the same answer sent twice, must leave it free for the next writer."""
-    path = sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database + ".writers"
     client = app.test_client()
     hidden = hidden_values(client.get("/f/nyhetsbrev").get_data(as_text=True))
     answers = [{"epost": "ada@example.org", "samtycke": "y"}, {"epost": "inte en adress"}]
     statuses = []
     for answer in [*answers, answers[0]]:  # the last one repeats the first one's submission key
         statuses.append(client.post("/f/nyhetsbrev", data={**hidden, **answer}).status_code)
-        with open(path, "rb") as lock_file:
-            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises BlockingIOError when held
+        assert writers_lock_is_free(app)
     assert statuses == [303, 422, 303]
 
 
@@ -95,16 +104,10 @@ def test_the_sqlite_writers_lock_is_free_after_every_request(app):
 def test_the_sqlite_writers_lock_is_held_until_sqlite_has_committed(app):
     """SQLAlchemy's commit event comes before SQLite's COMMIT (and its fsync) has run: a lock given up
     there would send the next writer into SQLite's own lock, where it polls with sleeps."""
-    path = sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database + ".writers"
     held_at_commit = []
 
     def try_lock(_connection):
-        with open(path, "rb") as lock_file:
-            try:
-                fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                held_at_commit.append(False)
-            except BlockingIOError:
-                held_at_commit.append(True)
+        held_at_commit.append(not writers_lock_is_free(app))
 
     client = app.test_client()
     answer = {**hidden_values(client.get("/f/nyhetsbrev").get_data(as_text=True)), "epost": "ada@example.org"}
@@ -113,5 +116,4 @@ def test_the_sqlite_writers_lock_is_held_until_sqlite_has_committed(app):
         assert client.post("/f/nyhetsbrev", data={**answer, "samtycke": "y"}).status_code == 303
         sa.event.remove(db.engine, "commit", try_lock)
     assert held_at_commit == [True]
-    with open(path, "rb") as lock_file:
-        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)  # and free once the request is done
+    assert writers_lock_is_free(app)  # and free once the request is done

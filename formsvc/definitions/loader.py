@@ -160,9 +160,9 @@ def _with_version(definition: FormDefinition) -> FormDefinition:
 
 def _no_control_characters(value: Any, source: str, where: str) -> None:
     """Refuse text anywhere in the definition that holds a control character, saying where."""
-    if isinstance(value, str) and CONTROL.search(value):
-        character = CONTROL.search(value).group(0)
-        raise DefinitionError(source, None, f"{where or 'a key'} holds the control character {character!r}")
+    found = CONTROL.search(value) if isinstance(value, str) else None
+    if found:
+        raise DefinitionError(source, None, f"{where or 'a key'} holds the control character {found.group(0)!r}")
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, item in items:
         _no_control_characters(key, source, where)

@@ -159,16 +159,22 @@ def _preset_organisation_type(definition: FormDefinition, formdata: MultiDict) -
 
 def _render_form(definition: FormDefinition, form, dropped=(), invitation=None, given=None):
     """The form page; with an invitation the organisation is fixed, and a current answer is said to exist."""
-    needs_register = invitation is None and any(s.type == "organisation" for s in definition.fields)
     return render_template(
         "public/form.html",
         definition=definition,
         form=form,
-        organisations=register_entries() if needs_register else [],
+        organisations=_register(definition, invitation),
         invitation=invitation,
         dropped=dropped,
         given=given,
     )
+
+
+def _register(definition: FormDefinition, invitation=None) -> tuple:
+    """The organisations the form's list offers: none without an organisation field or with an invitation,
+    which fixes the organisation."""
+    needs_register = invitation is None and any(s.type == "organisation" for s in definition.fields)
+    return register_entries() if needs_register else ()
 
 
 def _blank_page(definition: FormDefinition) -> str:
@@ -176,9 +182,7 @@ def _blank_page(definition: FormDefinition) -> str:
     but for its CSRF token and submission key, so it is rendered once per form version, language and
     organisation register, and served with this visitor's own two values put in: rendering the page is
     most of the time a form page takes."""
-    needs_register = any(s.type == "organisation" for s in definition.fields)
-    organisations = register_entries() if needs_register else ()
-    key = (definition.slug, definition.version, str(get_locale()), organisations)
+    key = (definition.slug, definition.version, str(get_locale()), _register(definition))
     cache = current_app.extensions["formsvc_blank_pages"]
     page = cache.get(key)
     if page is None:
