@@ -6,7 +6,10 @@ Three wrk runs at 16 connections, one after the other, each against gunicorn wit
   1. hello: a bare Flask app whose route returns "hello" (the ceiling on this machine);
   2. form page: GET /f/anslutning (the fullest form, with the organisation register);
   3. answer POST: POST /f/nyhetsbrev with CSRF on, a new submission key per request and a durable commit
-     (SQLite WAL with synchronous=FULL by default, in a file on disk), receipt mail written to the outbox.
+     (SQLite WAL with synchronous=FULL by default, in a file on disk), the newsletter sign-up and its
+     confirmation mail stored with the answer;
+  4. floor, for comparison (no target): POST /floor, a route bench_floor.py adds that does the least a stored
+     answer can (the request cycle with session and CSRF check, one INSERT, a durable commit, a 303).
 Targets (docs/benchmarks-throughput.md): GET >= 0.35, POST >= 0.15 of hello, POST p99 < 20 ms.
 The runs saturate the service: each connection sends its next request as soon as it has an answer, so
 the latency is mostly waiting in line (16 requests in the queue / requests per second).
@@ -33,11 +36,13 @@ CONNECTIONS = 16
 TARGETS = {"get": 0.35, "post": 0.15}
 POST_P99_MS = 20.0
 
+# Each wrk run (the warm-up too) gets its own BENCH_RUN, so no run repeats another's submission keys or
+# addresses: wrk's math.random starts from the same seed every time.
 POST_SCRIPT = """
 local counter = 0
 local id = 0
 function setup(thread)
-  thread:set("id", math.random(1, 1000000000))
+  thread:set("id", os.getenv("BENCH_RUN") .. "-" .. math.random(1, 1000000000))
 end
 function init(args)
   id = wrk.thread:get("id")
@@ -46,7 +51,7 @@ request = function()
   counter = counter + 1
   local body = "csrf_token=" .. os.getenv("BENCH_CSRF") .. "&submission_key=bench-" .. id .. "-" .. counter
     .. "&epost=b" .. id .. "." .. counter .. "%40example.org&samtycke=y"
-  return wrk.format("POST", "/f/nyhetsbrev", {
+  return wrk.format("POST", os.getenv("BENCH_PATH"), {
     ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Cookie"] = os.getenv("BENCH_COOKIE"),
   }, body)
@@ -99,8 +104,8 @@ def wrk(url: str, duration: int, script: str | None = None, env: dict | None = N
     if script:
         command[1:1] = ["-s", script]
     env = {**os.environ, **(env or {})}
-    subprocess.run([*command[:-3], "-d1s", url], capture_output=True, check=True, env=env)
-    text = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
+    subprocess.run([*command[:-3], "-d1s", url], capture_output=True, check=True, env={**env, "BENCH_RUN": "w"})
+    text = subprocess.run(command, capture_output=True, text=True, check=True, env={**env, "BENCH_RUN": "m"}).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", text).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
@@ -148,6 +153,13 @@ def session_and_token(port: int) -> tuple[str, str]:
     return cookie, token
 
 
+def post_run(port: int, path: str, script: Path, duration: int) -> dict:
+    """A wrk run of POSTs to path, each a new answer to the newsletter form, from one visitor's session."""
+    cookie, token = session_and_token(port)
+    env = {"BENCH_CSRF": token, "BENCH_COOKIE": cookie, "BENCH_PATH": path}
+    return wrk(f"http://127.0.0.1:{port}{path}", duration, str(script), env)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
@@ -167,24 +179,29 @@ def main() -> int:
     finally:
         hello.terminate()
         hello.wait()
+    script = folder / "post.lua"
+    script.write_text(POST_SCRIPT)
     service, port = gunicorn(f"formsvc:create_app({settings(url, folder)!r})", options.workers, ROOT)
     try:
         results["get"] = wrk(f"http://127.0.0.1:{port}/f/anslutning", options.duration)
-        cookie, token = session_and_token(port)
-        script = folder / "post.lua"
-        script.write_text(POST_SCRIPT)
-        results["post"] = wrk(f"http://127.0.0.1:{port}/f/nyhetsbrev", options.duration, str(script),
-                              {"BENCH_CSRF": token, "BENCH_COOKIE": cookie})
+        results["post"] = post_run(port, "/f/nyhetsbrev", script, options.duration)
     finally:
         service.terminate()
         service.wait()
+    floor, port = gunicorn(f"bench_floor:floor_app({settings(url, folder)!r})", options.workers, ROOT / "bench")
+    try:
+        results["floor"] = post_run(port, "/floor", script, options.duration)
+    finally:
+        floor.terminate()
+        floor.wait()
 
     ceiling = results["hello"]["rate"]
     print(f"gunicorn, {options.workers} sync workers, {CONNECTIONS} connections, {options.duration} s per run, "
           f"database {url.split(':')[0]}, {os.cpu_count()} CPU cores")
     print(f"{'route':<28}{'req/s':>10}{'ratio':>8}{'p99 ms':>9}{'errors':>8}  target")
     passed = True
-    names = {"hello": "hello (bare Flask)", "get": "GET /f/anslutning", "post": "POST /f/nyhetsbrev"}
+    names = {"hello": "hello (bare Flask)", "get": "GET /f/anslutning", "post": "POST /f/nyhetsbrev",
+             "floor": "POST /floor (no target)"}  # fmt: skip
     for key, result in results.items():
         ratio = result["rate"] / ceiling
         target = ""

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from .database import insert_unless_present, write_transaction
 from .definitions import FIELD_TYPES, FormDefinition, display_value
 from .extensions import db
 from .mail import OutboxMessage, compose
@@ -21,9 +22,15 @@ REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
 # Called before the answer's transaction, to make ready what takes time (rendering a mail); returns None
-# or a function that writes the feature's rows inside the transaction, after the answer's own (so
-# response.id is set by the time it runs).
-AnswerHook = Callable[[FormDefinition, Response], Callable[[], None] | None]
+# or a function that writes the feature's rows on the transaction's connection, after the answer's own
+# (so response.id is set by the time it runs).
+AnswerHook = Callable[[FormDefinition, Response], Callable[[sa.Connection], None] | None]
+
+# The statements an answer runs, built once (building one costs more than SQLite takes to run it).
+INSERT_RESPONSE = sa.insert(Response.__table__).returning(Response.__table__.c.id)
+INSERT_VALUES = sa.insert(AnswerValue.__table__)
+INSERT_MAILS = sa.insert(OutboxMessage.__table__)
+RESPONSE_COLUMNS = [column.key for column in Response.__table__.columns if column.key != "id"]
 
 
 def on_answer_stored(app, hook: AnswerHook) -> None:
@@ -65,22 +72,18 @@ def _known_versions() -> dict[tuple[str, str], int]:
     return current_app.extensions.setdefault("formsvc_form_versions", {})
 
 
-def form_version_id(definition: FormDefinition) -> int:
+def form_version_id(definition: FormDefinition, connection: sa.Connection) -> int:
     """The id of this definition version's row, adding it the first time it is answered."""
     known = _known_versions().get((definition.slug, definition.version))
     if known is not None:
         return known
-    query = sa.select(FormVersion.id).filter_by(form_slug=definition.slug, version=definition.version)
-    found = db.session.scalar(query)
-    if found is not None:
-        return found
-    try:
-        with db.session.begin_nested():
-            row = FormVersion(form_slug=definition.slug, version=definition.version, definition=definition.as_json())
-            db.session.add(row)
-    except IntegrityError:  # another request added it a moment ago
-        return db.session.scalar(query)
-    return row.id
+    versions = FormVersion.__table__
+    row = {"form_slug": definition.slug, "version": definition.version, "definition": definition.as_json()}
+    added = connection.execute(insert_unless_present(versions, connection.dialect.name, "id"), row).scalar()
+    if added is not None:
+        return added
+    query = sa.select(versions.c.id).filter_by(form_slug=definition.slug, version=definition.version)
+    return connection.execute(query).scalar_one()  # added by another request before
 
 
 def store_answer(
@@ -88,16 +91,18 @@ def store_answer(
     answers: dict[str, Any],
     submission_key: str,
     organisation: Organisation | None = None,
-    on_stored: Callable[[Response], None] | None = None,
+    on_stored: Callable[[Response, sa.Connection], None] | None = None,
 ) -> tuple[Response, bool]:
     """Store an answer and its mails; commit. Returns (response, created).
 
     A submission key seen before returns the answer stored then: a double click stores one answer.
     In a form answered once per organisation the new answer replaces the organisation's current one,
-    which stays as history. `on_stored(response)` adds the caller's own rows in the same transaction.
+    which stays as history. `on_stored(response, connection)` adds the caller's own rows in the same
+    transaction.
 
     The mails are rendered, and the hooks make ready, before the transaction; the rows then go in as plain
-    INSERTs. On SQLite the transaction holds the one write lock that every other answer waits for.
+    INSERTs (database.write_transaction). On SQLite the transaction holds the one write lock that every
+    other answer waits for.
     """
     response = Response(
         reference=new_reference(),
@@ -115,25 +120,23 @@ def store_answer(
     hooks = current_app.extensions.get("formsvc_answer_hooks", ())
     writers = [writer for writer in (hook(definition, response) for hook in hooks) if writer]
     try:
-        response.form_version_id = form_version_id(definition)
-        if definition.one_answer_per_organisation and organisation is not None:
-            _replace_current(definition, organisation)
-        responses = Response.__table__
-        row = {column.key: getattr(response, column.key) for column in responses.columns if column.key != "id"}
-        response.id = db.session.execute(sa.insert(responses).returning(responses.c.id), row).scalar_one()
-        for value in values:
-            value["response_id"] = response.id
-        if values:
-            db.session.execute(sa.insert(AnswerValue.__table__), values)
-        if mails:
-            db.session.execute(sa.insert(OutboxMessage.__table__), mails)
-        for write in writers:
-            write()
-        if on_stored is not None:
-            on_stored(response)
-        db.session.commit()
+        with write_transaction() as connection:
+            response.form_version_id = form_version_id(definition, connection)
+            if definition.one_answer_per_organisation and organisation is not None:
+                _replace_current(definition, organisation, connection)
+            row = {key: getattr(response, key) for key in RESPONSE_COLUMNS}
+            response.id = connection.execute(INSERT_RESPONSE, row).scalar_one()
+            for value in values:
+                value["response_id"] = response.id
+            if values:
+                connection.execute(INSERT_VALUES, values)
+            if mails:
+                connection.execute(INSERT_MAILS, mails)
+            for write in writers:
+                write(connection)
+            if on_stored is not None:
+                on_stored(response, connection)
     except IntegrityError:
-        db.session.rollback()
         existing = _by_submission_key(submission_key)
         if existing:  # sent before (a double click, a resent POST): that answer stands
             return existing, False
@@ -142,20 +145,19 @@ def store_answer(
     return response, True
 
 
-def _replace_current(definition: FormDefinition, organisation: Organisation) -> None:
+def _replace_current(definition: FormDefinition, organisation: Organisation, connection: sa.Connection) -> None:
     """Mark the organisation's current answer as history; the new one, added next, becomes current."""
     # Lock the organisation's row first: two answers from it at once then take turns, and the second
     # sees (and replaces) the first instead of both staying current. SQLite has one writer anyway.
-    db.session.execute(sa.select(Organisation.id).where(Organisation.id == organisation.id).with_for_update())
-    db.session.execute(
-        sa.update(Response)
+    connection.execute(sa.select(Organisation.id).where(Organisation.id == organisation.id).with_for_update())
+    connection.execute(
+        sa.update(Response.__table__)
         .where(
             Response.form_slug == definition.slug,
             Response.organisation_id == organisation.id,
             Response.is_current.is_(True),
         )
         .values(is_current=False)
-        .execution_options(synchronize_session=False)
     )
 
 

@@ -49,7 +49,7 @@ def default_settings(instance_path: str) -> dict:
     return {
         "SECRET_KEY": None,
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'formsvc.sqlite3'}",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "FORMSVC_FORMS_DIR": str(resource_dir("forms")),
         "FORMSVC_SECRETARIAT_EMAIL": None,
         "FORMSVC_PUBLIC_URL": None,  # e.g. https://formular.example.org, for links in e-mails

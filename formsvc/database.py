@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import fcntl
 import os
-from functools import partial, wraps
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache, partial, wraps
 
 import click
 import flask_migrate
@@ -21,6 +23,9 @@ MIGRATIONS_DIR = str(PACKAGE_DIR / "migrations")
 
 
 def init_app(app: Flask) -> None:
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A server may have closed an idle connection (a restart, a firewall): check each before use.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     with app.app_context():
@@ -113,11 +118,34 @@ def read_only(view):
     return marked
 
 
-def insert_unless_present(table: sa.Table):
+@contextmanager
+def write_transaction() -> Iterator[sa.Connection]:
+    """A short transaction for plain INSERTs and UPDATEs, committed when the block ends (rolled back if
+    it raises).
+
+    It runs on a connection of its own, not through the ORM session: the session's bookkeeping costs
+    more than the statements an answer needs, and on SQLite every other answer waits for this one.
+    When the session has a transaction open already, that one is used (a second connection would wait
+    for the SQLite writers lock the first holds)."""
+    if db.session().in_transaction():
+        try:
+            yield db.session.connection()
+        except BaseException:
+            db.session.rollback()
+            raise
+        db.session.commit()
+        return
+    with db.engine.begin() as connection:
+        yield connection
+
+
+@cache
+def insert_unless_present(table: sa.Table, dialect_name: str, returning: str | None = None):
     """INSERT ... ON CONFLICT DO NOTHING: where a unique column already holds the value, nothing is
-    inserted (and RETURNING returns no row), without the error and savepoint a plain INSERT would need."""
-    dialect = sqlite if db.session.get_bind().dialect.name == "sqlite" else postgresql
-    return dialect.insert(table).on_conflict_do_nothing()
+    inserted (and RETURNING `returning` returns no row), without the error and savepoint a plain INSERT
+    would need. Built once per table and dialect."""
+    statement = (sqlite if dialect_name == "sqlite" else postgresql).insert(table).on_conflict_do_nothing()
+    return statement.returning(table.c[returning]) if returning else statement
 
 
 def upgrade_schema() -> None:

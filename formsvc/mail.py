@@ -58,9 +58,11 @@ class OutboxMessage(db.Model):
 
 
 def render_mail(template: str, **context) -> tuple[str, str]:
-    """Subject and plain text of templates/mail/<template>.txt (blocks subject and body)."""
+    """Subject and plain text of templates/mail/<template>.txt (blocks subject and body).
+
+    Only from what is passed: a mail is for its recipient, so nothing of the request that sends it (the
+    visitor's session, the signed-in staff member) goes in."""
     jinja_template = current_app.jinja_env.get_template(f"mail/{template}.txt")
-    current_app.update_template_context(context)
     jinja_context = jinja_template.new_context(context)
     subject = " ".join("".join(jinja_template.blocks["subject"](jinja_context)).split())
     text = "".join(jinja_template.blocks["body"](jinja_context)).strip() + "\n"

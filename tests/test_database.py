@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 import sqlite3
 import threading
 
@@ -10,7 +11,12 @@ import pytest
 import sqlalchemy as sa
 from helpers import hidden_values
 
+from formsvc.answers import store_answer
+from formsvc.catalog import catalog
 from formsvc.extensions import db
+from formsvc.mail import OutboxMessage
+from formsvc.models import Organisation, Response
+from formsvc.newsletter.models import NewsletterToken, Subscription
 
 
 def test_commits_are_durable(app, backend):
@@ -117,3 +123,98 @@ def test_the_sqlite_writers_lock_is_held_until_sqlite_has_committed(app):
         sa.event.remove(db.engine, "commit", try_lock)
     assert held_at_commit == [True]
     assert writers_lock_is_free(app)  # and free once the request is done
+
+
+def nothing_of_the_answer_is_stored(key: str, address: str) -> bool:
+    """No answer with this submission key, and no sign-up, token or mail for the address."""
+    db.session.rollback()  # read what is committed
+    return not (
+        db.session.scalar(sa.select(Response.id).filter_by(submission_key=key))
+        or db.session.scalar(sa.select(Subscription.id).filter_by(email=address))
+        or db.session.scalar(sa.select(sa.func.count()).select_from(NewsletterToken))
+        or db.session.scalar(sa.select(OutboxMessage.id).filter_by(recipient=address))
+    )
+
+
+def in_a_thread(function, seconds: float = 15):
+    """function() in a daemon thread: a test that would wait for a lock its own request holds fails here
+    instead of hanging the run. Returns what it returned; raises what it raised."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = function()
+        except BaseException as error:  # handed to the test
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=seconds)
+    assert outcome, f"still waiting after {seconds} s: a lock its own request holds?"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def read_through_the_session() -> None:
+    """What a request does before it stores an answer, e.g. reading its invitation: the session's
+    transaction is then open (on SQLite, with the writers lock)."""
+    db.session.scalar(sa.select(Organisation.id).limit(1))
+    assert db.session().in_transaction()
+
+
+@pytest.mark.parametrize("reads_first", [False, True], ids=["own-transaction", "request-transaction"])
+def test_an_answer_that_fails_halfway_leaves_nothing_stored(app, reads_first):
+    """The answer, its newsletter sign-up, tokens and confirmation mail go in together or not at all, on
+    the answer's own connection or in the transaction the request had open."""
+    address, key = "ada@example.org", "failing-1"
+
+    def fail_after_the_sign_up(_response, _connection):
+        raise RuntimeError("the disk is full")
+
+    def answer():
+        with app.test_request_context("/f/nyhetsbrev", method="POST"):
+            if reads_first:
+                read_through_the_session()
+            with pytest.raises(RuntimeError, match="the disk is full"):
+                store_answer(catalog().get("nyhetsbrev"), {"epost": address, "samtycke": True}, key,
+                             on_stored=fail_after_the_sign_up)  # fmt: skip
+            return nothing_of_the_answer_is_stored(key, address)
+
+    assert in_a_thread(answer)
+
+
+def test_an_answer_stored_after_the_request_has_read_joins_its_transaction(app):
+    """The answer goes into the transaction the request has open: a second connection would wait for the
+    SQLite writers lock that one holds, for ever."""
+
+    def answer():
+        with app.test_request_context("/f/nyhetsbrev", method="POST"):
+            read_through_the_session()
+            _response, created = store_answer(catalog().get("nyhetsbrev"), {"epost": "ada@example.org"}, "joined-1")
+            return created, db.session().in_transaction()
+
+    assert in_a_thread(answer) == (True, False)  # stored, and that transaction committed
+    with app.app_context():
+        assert db.session.scalar(sa.select(Response.form_slug).filter_by(submission_key="joined-1")) == "nyhetsbrev"
+
+
+@pytest.mark.parametrize("backend", ["postgresql"] if os.environ.get("FORMSVC_TEST_DATABASE_URL") else [],
+                         indirect=True)  # fmt: skip
+def test_postgresql_connections_dropped_by_the_server_are_replaced_unseen(app):
+    """A database restart or a firewall ends idle connections; the next request must not fail on a dead one
+    (pool_pre_ping on PostgreSQL)."""
+    client = app.test_client()
+    hidden = hidden_values(client.get("/f/nyhetsbrev").get_data(as_text=True))
+    assert client.get("/healthz").status_code == 200  # the pool now holds a connection
+    with app.app_context():
+        killer = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+        with killer.connect() as connection:
+            ended = connection.exec_driver_sql(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).scalar()
+        killer.dispose()
+    assert ended >= 1
+    assert client.get("/healthz").status_code == 200
+    assert client.post("/f/nyhetsbrev", data={**hidden, "epost": "ada@example.org", "samtycke": "y"}).status_code == 303

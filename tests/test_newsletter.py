@@ -266,7 +266,7 @@ def test_repeated_sign_ups_of_one_address_send_one_mail_an_hour(app, client, smt
 def test_the_same_address_signed_up_at_the_same_moment_makes_one_subscription_and_one_mail(app, smtp):
     # Each answer's transaction stays open a moment after the sign-up, so the others' sign-ups meet it.
     assert submit(app.test_client(), "nyhetsbrev", {**NYHETSBREV, "epost": "forst@example.org"}).status_code == 303
-    on_answer_stored(app, lambda definition, response: lambda: time.sleep(0.3))  # in the transaction
+    on_answer_stored(app, lambda definition, response: lambda connection: time.sleep(0.3))  # in the transaction
     clients = [app.test_client() for _ in range(4)]
     pages = [hidden_values(c.get("/f/nyhetsbrev").get_data(as_text=True)) for c in clients]
     barrier = threading.Barrier(len(clients))

@@ -71,10 +71,11 @@ def answer_formdata(definition: FormDefinition, response: Response) -> MultiDict
     return MultiDict([(key, value) for key, items in filled.values.items() for value in items])
 
 
-def record_answer(invitation: Invitation) -> Callable[[Response], None]:
+def record_answer(invitation: Invitation) -> Callable[[Response, sa.Connection], None]:
     """For store_answer: mark the new answer as given through this invitation, in the same transaction."""
 
-    def record(response: Response) -> None:
-        db.session.add(InvitedResponse(response_id=response.id, invitation_id=invitation.id))
+    def record(response: Response, connection: sa.Connection) -> None:
+        row = {"response_id": response.id, "invitation_id": invitation.id}
+        connection.execute(sa.insert(InvitedResponse.__table__), row)
 
     return record

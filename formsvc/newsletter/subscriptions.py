@@ -9,7 +9,6 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 
 import sqlalchemy as sa
 from flask import current_app
@@ -98,23 +97,30 @@ def mailed_recently(mailed_at: datetime | None, now: datetime) -> bool:
     return mailed_at is not None and now - mailed_at < interval
 
 
-def send_confirmation(subscription_id: int, confirmation: Confirmation, now: datetime) -> None:
+INSERT_TOKENS = sa.insert(NewsletterToken.__table__)
+INSERT_MAIL = sa.insert(OutboxMessage.__table__)
+
+
+def send_confirmation(
+    subscription_id: int, confirmation: Confirmation, now: datetime, connection: sa.Connection | None = None
+) -> None:
     """Store a confirmation mail made ready, with its links' tokens; the caller records confirm_mailed_at
-    and commits."""
+    and commits. `connection`: an answer's transaction (database.write_transaction), else the session's."""
+    connection = connection or db.session.connection()
     days = current_app.config["FORMSVC_NEWSLETTER_CONFIRM_DAYS"]
     tokens = [
         (CONFIRM, confirmation.confirm_token, now + timedelta(days=days)),
         (UNSUBSCRIBE, confirmation.unsubscribe_token, None),
     ]
-    db.session.execute(
-        sa.insert(NewsletterToken.__table__),
+    connection.execute(
+        INSERT_TOKENS,
         [
             {"subscription_id": subscription_id, "purpose": purpose, "token_hash": hash_token(token),
              "created_at": now, "expires_at": expires_at}
             for purpose, token, expires_at in tokens
         ],
     )  # fmt: skip
-    db.session.execute(sa.insert(OutboxMessage.__table__), confirmation.mail)
+    connection.execute(INSERT_MAIL, confirmation.mail)
 
 
 def sign_up(
@@ -124,43 +130,47 @@ def sign_up(
     name: str | None = None,
     organisation: str | None = None,
     confirmation: Confirmation | None = None,
+    connection: sa.Connection | None = None,
 ) -> int:
     """Start (or continue) a double opt-in for the address; the caller commits. Returns the subscription's id.
 
     A confirmed address is left as it is and gets no mail; a pending one gets a new confirmation mail
     at most once an hour. The visitor sees the same page in every case, so the list does not leak.
-    `confirmation`: the mail made ready beforehand for this address and name. Few plain statements, not
-    the ORM: this runs inside an answer's transaction, which on SQLite every other answer waits for.
+    `confirmation`: the mail made ready beforehand for this address and name. `connection`: an answer's
+    transaction, else the session's. Few plain statements, not the ORM: this runs inside an answer's
+    transaction, which on SQLite every other answer waits for.
     """
+    connection = connection or db.session.connection()
     address, now = normal_address(address), utcnow()
     confirmation = confirmation or prepare_confirmation(address, name)
     subscriptions = Subscription.__table__
     # The latest sign-up's details are kept while the subscription is pending; the address owner confirms them.
     details = {"source_form": source_form, "consent_version": consent_version, "signed_up_at": now,
                "name": name, "organisation": organisation}  # fmt: skip
-    new = insert_unless_present(subscriptions).returning(subscriptions.c.id)
-    subscription_id = db.session.execute(
+    new = insert_unless_present(subscriptions, connection.dialect.name, "id")
+    subscription_id = connection.execute(
         new, {"email": address, "status": PENDING, "confirm_mailed_at": now, **details}
     ).scalar()
     if subscription_id is not None:  # a new address
-        send_confirmation(subscription_id, confirmation, now)
+        send_confirmation(subscription_id, confirmation, now, connection)
         return subscription_id
     # The row lock serialises two sign-ups of one address on PostgreSQL (SQLite has one writer anyway).
     find = sa.select(subscriptions.c.id, subscriptions.c.status, subscriptions.c.confirm_mailed_at)
-    found = db.session.execute(find.where(subscriptions.c.email == address).with_for_update()).one()
+    found = connection.execute(find.where(subscriptions.c.email == address).with_for_update()).one()
     if found.status == CONFIRMED:
         return found.id
     mail = not mailed_recently(found.confirm_mailed_at, now)
     if mail:
         details["confirm_mailed_at"] = now
-    db.session.execute(sa.update(subscriptions).where(subscriptions.c.id == found.id).values(details))
+    connection.execute(sa.update(subscriptions).where(subscriptions.c.id == found.id).values(details))
     if mail:
-        send_confirmation(found.id, confirmation, now)
+        send_confirmation(found.id, confirmation, now, connection)
     return found.id
 
 
-def sign_up_from_answer(definition: FormDefinition, response: Response) -> Callable[[], None] | None:
-    """The answer hook: a form with a `newsletter` setting signs the address up in the answer's transaction.
+def sign_up_from_answer(definition: FormDefinition, response: Response) -> Callable[[sa.Connection], None] | None:
+    """The answer hook: a form with a `newsletter` setting signs the address up in the answer's transaction
+    (the function returned is called with its connection).
 
     The confirmation mail is rendered now, before that transaction, and stored only if it is sent."""
     setting = definition.newsletter
@@ -169,14 +179,14 @@ def sign_up_from_answer(definition: FormDefinition, response: Response) -> Calla
         return None
     name = setting.value(response.answers, "name")
     confirmation = prepare_confirmation(normal_address(address), name)
-    return partial(
-        sign_up,
+    return lambda connection: sign_up(
         address,
         source_form=definition.slug,
         consent_version=definition.version,
         name=name,
         organisation=setting.value(response.answers, "organisation"),
         confirmation=confirmation,
+        connection=connection,
     )
 
 
