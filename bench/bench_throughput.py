@@ -2,7 +2,7 @@
 
     python bench/bench_throughput.py [--duration 10] [--workers 4] [--database-url URL]
 
-Three wrk runs at 16 connections, one after the other, each against gunicorn with the same settings:
+Four wrk runs at 16 connections, one after the other, each against gunicorn with the same settings:
   1. hello: a bare Flask app whose route returns "hello" (the ceiling on this machine);
   2. form page: GET /f/anslutning (the fullest form, with the organisation register);
   3. answer POST: POST /f/nyhetsbrev with CSRF on, a new submission key per request and a durable commit
@@ -12,7 +12,8 @@ Three wrk runs at 16 connections, one after the other, each against gunicorn wit
      answer can (the request cycle with session and CSRF check, one INSERT, a durable commit, a 303).
 Targets (docs/benchmarks-throughput.md): GET >= 0.35, POST >= 0.15 of hello, POST p99 < 20 ms.
 The runs saturate the service: each connection sends its next request as soon as it has an answer, so
-the latency is mostly waiting in line (16 requests in the queue / requests per second).
+the latency is mostly waiting in line (16 requests in the queue / requests per second). "cpu ms" is the
+CPU time gunicorn and its workers took per request (from /proc: Linux only).
 Needs wrk (Debian: apt-get install wrk).
 """
 
@@ -97,20 +98,34 @@ def gunicorn(app_spec: str, workers: int, chdir: Path) -> tuple[subprocess.Popen
     raise SystemExit(f"gunicorn did not start: {app_spec}")
 
 
-def wrk(url: str, duration: int, script: str | None = None, env: dict | None = None) -> dict:
+def server_cpu_seconds(server: subprocess.Popen) -> float:
+    """User and system CPU time of gunicorn and its workers so far (Linux /proc)."""
+    pids = [server.pid, *map(int, Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split())]
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(server: subprocess.Popen, url: str, duration: int, script: str | None = None, env: dict | None = None) -> dict:
     """One measured wrk run, after a second's unmeasured one: each worker's first requests compile
-    templates and statements."""
+    templates and statements. Also the server's CPU time per request: steadier than the rate on a
+    machine whose neighbours take CPU now and then."""
     command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}s", "--latency", url]
     if script:
         command[1:1] = ["-s", script]
     env = {**os.environ, **(env or {})}
     subprocess.run([*command[:-3], "-d1s", url], capture_output=True, check=True, env={**env, "BENCH_RUN": "w"})
+    cpu_before = server_cpu_seconds(server)
     text = subprocess.run(command, capture_output=True, text=True, check=True, env={**env, "BENCH_RUN": "m"}).stdout
+    cpu = server_cpu_seconds(server) - cpu_before
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", text).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     socket_errors = re.search(r"Socket errors: (.*)", text)
-    return {"rate": rate, "p99": p99, "bad": int(errors.group(1)) if errors else 0,
+    return {"rate": rate, "p99": p99, "bad": int(errors.group(1)) if errors else 0, "cpu_ms": cpu / requests * 1000,
             "socket_errors": socket_errors.group(1) if socket_errors else "", "raw": text}
 
 
@@ -153,11 +168,11 @@ def session_and_token(port: int) -> tuple[str, str]:
     return cookie, token
 
 
-def post_run(port: int, path: str, script: Path, duration: int) -> dict:
+def post_run(server: subprocess.Popen, port: int, path: str, script: Path, duration: int) -> dict:
     """A wrk run of POSTs to path, each a new answer to the newsletter form, from one visitor's session."""
     cookie, token = session_and_token(port)
     env = {"BENCH_CSRF": token, "BENCH_COOKIE": cookie, "BENCH_PATH": path}
-    return wrk(f"http://127.0.0.1:{port}{path}", duration, str(script), env)
+    return wrk(server, f"http://127.0.0.1:{port}{path}", duration, str(script), env)
 
 
 def main() -> int:
@@ -175,7 +190,7 @@ def main() -> int:
     results = {}
     hello, port = gunicorn("bench_throughput:hello_app()", options.workers, ROOT / "bench")
     try:
-        results["hello"] = wrk(f"http://127.0.0.1:{port}/", options.duration)
+        results["hello"] = wrk(hello, f"http://127.0.0.1:{port}/", options.duration)
     finally:
         hello.terminate()
         hello.wait()
@@ -183,14 +198,14 @@ def main() -> int:
     script.write_text(POST_SCRIPT)
     service, port = gunicorn(f"formsvc:create_app({settings(url, folder)!r})", options.workers, ROOT)
     try:
-        results["get"] = wrk(f"http://127.0.0.1:{port}/f/anslutning", options.duration)
-        results["post"] = post_run(port, "/f/nyhetsbrev", script, options.duration)
+        results["get"] = wrk(service, f"http://127.0.0.1:{port}/f/anslutning", options.duration)
+        results["post"] = post_run(service, port, "/f/nyhetsbrev", script, options.duration)
     finally:
         service.terminate()
         service.wait()
     floor, port = gunicorn(f"bench_floor:floor_app({settings(url, folder)!r})", options.workers, ROOT / "bench")
     try:
-        results["floor"] = post_run(port, "/floor", script, options.duration)
+        results["floor"] = post_run(floor, port, "/floor", script, options.duration)
     finally:
         floor.terminate()
         floor.wait()
@@ -198,7 +213,7 @@ def main() -> int:
     ceiling = results["hello"]["rate"]
     print(f"gunicorn, {options.workers} sync workers, {CONNECTIONS} connections, {options.duration} s per run, "
           f"database {url.split(':')[0]}, {os.cpu_count()} CPU cores")
-    print(f"{'route':<28}{'req/s':>10}{'ratio':>8}{'p99 ms':>9}{'errors':>8}  target")
+    print(f"{'route':<28}{'req/s':>10}{'ratio':>8}{'p99 ms':>9}{'errors':>8}{'cpu ms':>8}  target")
     passed = True
     names = {"hello": "hello (bare Flask)", "get": "GET /f/anslutning", "post": "POST /f/nyhetsbrev",
              "floor": "POST /floor (no target)"}  # fmt: skip
@@ -214,7 +229,8 @@ def main() -> int:
                 target = f">= {TARGETS[key]}"
             target += "  ok" if ok else "  MISSED"
             passed = passed and ok
-        print(f"{names[key]:<28}{result['rate']:>10.0f}{ratio:>8.2f}{result['p99']:>9.1f}{result['bad']:>8}  {target}")
+        print(f"{names[key]:<28}{result['rate']:>10.0f}{ratio:>8.2f}{result['p99']:>9.1f}{result['bad']:>8}"
+              f"{result['cpu_ms']:>8.2f}  {target}")
         if result["socket_errors"]:
             print(f"    socket errors: {result['socket_errors']}")
     shutil.rmtree(folder, ignore_errors=True)

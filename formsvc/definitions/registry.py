@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+import email_validator  # noqa: F401  WTForms' Email imports it at its first use: a worker's first answer
 from wtforms import fields, validators
 from wtforms.fields.core import UnboundField
 
