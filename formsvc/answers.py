@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from .database import insert_unless_present, write_transaction
 from .definitions import FIELD_TYPES, FormDefinition, display_value
 from .extensions import db
-from .mail import OutboxMessage, compose
+from .mail import INSERT_OUTBOX, compose
 from .models import AnswerValue, FormVersion, Organisation, Response, utcnow
 
 # No 0/O or 1/I/L: a reference read out on the phone should not be misheard.
@@ -29,7 +29,6 @@ AnswerHook = Callable[[FormDefinition, Response], Callable[[sa.Connection], None
 # The statements an answer runs, built once (building one costs more than SQLite takes to run it).
 INSERT_RESPONSE = sa.insert(Response.__table__).returning(Response.__table__.c.id)
 INSERT_VALUES = sa.insert(AnswerValue.__table__)
-INSERT_MAILS = sa.insert(OutboxMessage.__table__)
 RESPONSE_COLUMNS = [column.key for column in Response.__table__.columns if column.key != "id"]
 
 
@@ -131,7 +130,7 @@ def store_answer(
             if values:
                 connection.execute(INSERT_VALUES, values)
             if mails:
-                connection.execute(INSERT_MAILS, mails)
+                connection.execute(INSERT_OUTBOX, mails)
             for write in writers:
                 write(connection)
             if on_stored is not None:

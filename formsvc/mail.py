@@ -57,6 +57,10 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
 
 
+# Mail rows written beside an answer, in its transaction: built once (see answers.store_answer).
+INSERT_OUTBOX = sa.insert(OutboxMessage.__table__)
+
+
 def render_mail(template: str, **context) -> tuple[str, str]:
     """Subject and plain text of templates/mail/<template>.txt (blocks subject and body).
 

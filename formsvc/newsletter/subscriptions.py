@@ -17,12 +17,13 @@ from ..database import insert_unless_present
 from ..definitions import FormDefinition
 from ..extensions import db
 from ..links import public_url
-from ..mail import OutboxMessage, compose, enqueue
+from ..mail import INSERT_OUTBOX, compose, enqueue
 from ..models import Response, utcnow
 from .models import CONFIRM, CONFIRMED, PENDING, UNSUBSCRIBE, UNSUBSCRIBED, NewsletterToken, Subscription, hash_token
 
 CONFIRM_MAIL = "nyhetsbrev_bekrafta"
 WELCOME_MAIL = "nyhetsbrev_valkommen"
+INSERT_TOKENS = sa.insert(NewsletterToken.__table__)  # built once: it runs inside answers' transactions
 
 
 def normal_address(address: str) -> str:
@@ -97,10 +98,6 @@ def mailed_recently(mailed_at: datetime | None, now: datetime) -> bool:
     return mailed_at is not None and now - mailed_at < interval
 
 
-INSERT_TOKENS = sa.insert(NewsletterToken.__table__)
-INSERT_MAIL = sa.insert(OutboxMessage.__table__)
-
-
 def send_confirmation(
     subscription_id: int, confirmation: Confirmation, now: datetime, connection: sa.Connection | None = None
 ) -> None:
@@ -120,7 +117,7 @@ def send_confirmation(
             for purpose, token, expires_at in tokens
         ],
     )  # fmt: skip
-    connection.execute(INSERT_MAIL, confirmation.mail)
+    connection.execute(INSERT_OUTBOX, confirmation.mail)
 
 
 def sign_up(
