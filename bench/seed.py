@@ -21,7 +21,7 @@ HOSTILE = ["=SUM(A1:A9)", "+46 70 123 45 67", "-2+3", "@kontakt"]
 def seed(count: int, seed_value: int = 3) -> None:
     """`count` answers, one in a hundred replaced by a newer one (not current), spread over 60 days."""
     definition = catalog().get(SLUG)
-    version = form_version_id(definition)
+    version = form_version_id(definition, db.session.connection())
     db.session.commit()
     rng = random.Random(seed_value)
     spec = {s.key: s for s in definition.fields}
