@@ -229,13 +229,37 @@ class Delivery:
                 connection.host.quit()
 
 
+class UnfoldedHeader(str):
+    """A header value written as it stands, on one line. Python's email package folds a long value without
+    spaces, such as the List-Unsubscribe <URL>, into RFC 2047 encoded words, which mail programs do not
+    decode there: the one-click unsubscribe (RFC 8058) would be lost. The package writes a value that has a
+    name and a fold() (as its own header objects do) through that fold()."""
+
+    name: str
+
+    def __new__(cls, name: str, value: str):
+        header = super().__new__(cls, value)
+        header.name = name
+        return header
+
+    def fold(self, *, policy) -> str:
+        return f"{self.name}: {self}{policy.linesep}"
+
+
+def _header(name: str, value: str) -> str:
+    # Printable ASCII (no line break to inject a header with) and within RFC 5322's 998 characters a line, as
+    # our links are: anything else is left to the package.
+    plain = value.isascii() and value.isprintable() and len(name) + len(value) < 990
+    return UnfoldedHeader(name, value) if plain else value
+
+
 def _message(outbox_message: OutboxMessage) -> Message:
     message = Message(
         subject=outbox_message.subject,
         recipients=[outbox_message.recipient],
         body=outbox_message.body_text,
         html=html_body(outbox_message.subject, outbox_message.body_text, outbox_message.images),
-        extra_headers=dict(outbox_message.headers),
+        extra_headers={name: _header(name, value) for name, value in outbox_message.headers.items()},
     )
     message.msgId = outbox_message.message_id
     for name in outbox_message.images:

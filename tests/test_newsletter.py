@@ -65,7 +65,11 @@ def link(message, kind: str) -> str:
 
 
 def header_link(message) -> str:
-    """The List-Unsubscribe header's https link, as a path; the one-click header checked with it."""
+    """The List-Unsubscribe header's https link, as a path; the one-click header checked with it.
+
+    As sent, too: a mail program reads the header's <URL> as it stands, and decodes no RFC 2047 word in it."""
+    sent = dict(message.raw_items())["List-Unsubscribe"]
+    assert sent == message["List-Unsubscribe"], f"sent encoded or folded: {sent!r}"
     match = re.fullmatch(r"<(https://[^>]+)>", message["List-Unsubscribe"])
     assert match, message["List-Unsubscribe"]
     assert match.group(1).startswith(f"{PUBLIC_URL}/newsletter/unsubscribe/")
