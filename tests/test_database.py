@@ -169,7 +169,9 @@ def test_an_answer_that_fails_halfway_leaves_nothing_stored(app, reads_first):
     the answer's own connection or in the transaction the request had open."""
     address, key = "ada@example.org", "failing-1"
 
-    def fail_after_the_sign_up(_response, _connection):
+    def fail_after_the_sign_up(response, connection):
+        signed_up = sa.select(Subscription.id).filter_by(email=address)
+        assert response.id and connection.execute(signed_up).scalar()  # written, in this transaction
         raise RuntimeError("the disk is full")
 
     def answer():
