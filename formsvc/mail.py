@@ -259,7 +259,9 @@ def _message(outbox_message: OutboxMessage) -> Message:
         recipients=[outbox_message.recipient],
         body=outbox_message.body_text,
         html=html_body(outbox_message.subject, outbox_message.body_text, outbox_message.images),
-        extra_headers={name: _header(name, value) for name, value in outbox_message.headers.items()},
+        # Every mail here is machine-sent (RFC 3834): mail programs then send no out-of-office reply to it.
+        extra_headers={"Auto-Submitted": "auto-generated"}
+        | {name: _header(name, value) for name, value in outbox_message.headers.items()},
     )
     message.msgId = outbox_message.message_id
     for name in outbox_message.images:

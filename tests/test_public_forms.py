@@ -100,6 +100,8 @@ def test_joining_stores_the_answer_shows_a_receipt_and_sends_mails(app, client, 
     welcome = [m for m in smtp.to("kim@example.org") if "Välkommen" in m["Subject"]]
     notice = smtp.to("sekretariat@example.org")
     assert len(kvitto) == len(welcome) == len(notice) == 1
+    # Machine-sent (RFC 3834): an out-of-office reply to it would only fill the secretariat's inbox.
+    assert {m["Auto-Submitted"] for m in kvitto + welcome + notice} == {"auto-generated"}
     assert answer.reference in kvitto[0].get_body(("plain",)).get_content()
     body = welcome[0].get_body(("plain",)).get_content()
     assert "Mäns våld mot kvinnor" in body and "Nätverket" in body
