@@ -103,6 +103,8 @@ def test_joining_stores_the_answer_shows_a_receipt_and_sends_mails(app, client, 
     # Machine-sent (RFC 3834): an out-of-office reply to it would only fill the secretariat's inbox.
     assert {m["Auto-Submitted"] for m in kvitto + welcome + notice} == {"auto-generated"}
     assert answer.reference in kvitto[0].get_body(("plain",)).get_content()
+    # In the HTML part the questions stand out from the answers.
+    assert "<strong>Kontaktperson</strong><br>Kim Exempel<br>" in kvitto[0].get_body(("html",)).get_content()
     body = welcome[0].get_body(("plain",)).get_content()
     assert "Mäns våld mot kvinnor" in body and "Nätverket" in body
     sticker = [part for part in welcome[0].iter_attachments() if part.get_content_type() == "image/png"]
@@ -125,6 +127,20 @@ def test_nomination_mails_both_people(app, client, smtp, register):
     assert "ordinarie ledamot" in smtp.to("alex@example.org")[0].get_body(("plain",)).get_content()
     assert "fast ersättare" in smtp.to("robin@example.org")[0].get_body(("plain",)).get_content()
     assert len(smtp.to("sekretariat@example.org")) == 1
+
+
+def test_a_comment_of_several_lines_keeps_them_in_the_notice_mail(app, client, smtp, register):
+    """A textarea's lines (a browser sends CRLF), blank line and one that looks like a question included,
+    stay one answer: indented below its question in the text, not set in bold as a question in the HTML."""
+    comment = "Vegetarisk kost.\r\n\r\nKontaktperson\r\nRullstolsplats, tack."
+    assert submit(client, "nominering", {**NOMINERING, "kommentar": comment}).status_code == 303
+    assert stored(app)[0].answers["kommentar"] == comment  # stored as sent
+    flush_mail(app)
+    [notice] = smtp.to("sekretariat@example.org")
+    text = notice.get_body(("plain",)).get_content().replace("\r\n", "\n")  # as sent: CRLF line ends
+    assert "Övrigt\n  Vegetarisk kost.\n  \n  Kontaktperson\n  Rullstolsplats, tack.\n" in text
+    html = notice.get_body(("html",)).get_content()
+    assert "<strong>Övrigt</strong><br>Vegetarisk kost.<br><br>Kontaktperson<br>Rullstolsplats, tack." in html
 
 
 def test_newsletter_form_stores_and_mails(app, client, smtp):
