@@ -81,6 +81,7 @@ def html_body(subject: str, text: str, images=()) -> str:
 
 
 URL = re.compile(r"https?://[^\s<>\"]+")
+ANSWER_INDENT = "  "  # how mail/_answers.txt sets an answer below its question
 
 
 def _paragraphs(text: str) -> list[Markup]:
@@ -96,20 +97,16 @@ def _paragraphs(text: str) -> list[Markup]:
 
     def lines(block: str) -> Markup:
         rows = block.split("\n")
-        if not any(row.startswith(ANSWER_INDENT) for row in rows):
-            return Markup("<br>").join(linked(row) for row in rows)
         # Questions, each with its answer indented below (mail/_answers.txt): the questions in bold.
+        answers = any(row.startswith(ANSWER_INDENT) for row in rows)
         return Markup("<br>").join(
-            linked(row.removeprefix(ANSWER_INDENT)) if row.startswith(ANSWER_INDENT)
-            else Markup("<strong>{}</strong>").format(linked(row))
+            Markup("<strong>{}</strong>").format(linked(row)) if answers and not row.startswith(ANSWER_INDENT)
+            else linked(row.removeprefix(ANSWER_INDENT))
             for row in rows
         )  # fmt: skip
 
     blocks = [block.strip("\n") for block in text.split("\n\n")]
     return [lines(block) for block in blocks if block]
-
-
-ANSWER_INDENT = "  "  # how mail/_answers.txt sets an answer below its question
 
 
 def compose(recipient: str, template: str, headers: dict | None = None, images=(), **context) -> dict:
