@@ -17,6 +17,10 @@ from .extensions import db
 from .mail import INSERT_OUTBOX, compose
 from .models import AnswerValue, FormVersion, Organisation, Response, utcnow
 
+# Where an answer came from (Response.source).
+INVITATION, OPEN = "invitation", "open"
+PENDING = "pending"  # Response.review of an open-link answer that waits for staff (review.py)
+
 # No 0/O or 1/I/L: a reference read out on the phone should not be misheard.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
@@ -91,18 +95,23 @@ def store_answer(
     submission_key: str,
     organisation: Organisation | None = None,
     on_stored: Callable[[Response, sa.Connection], None] | None = None,
+    source: str = OPEN,
 ) -> tuple[Response, bool]:
     """Store an answer and its mails; commit. Returns (response, created).
 
     A submission key seen before returns the answer stored then: a double click stores one answer.
     In a form answered once per organisation the new answer replaces the organisation's current one,
-    which stays as history. `on_stored(response, connection)` adds the caller's own rows in the same
-    transaction.
+    which stays as history; unless it did not come through the organisation's personal link
+    (`source` OPEN): then it waits for staff (review.py) and replaces nothing, and only the secretariat's
+    mails go now; those to addresses in the answer go when staff accept it. `on_stored(response,
+    connection)` adds the caller's own rows in the same transaction.
 
     The mails are rendered, and the hooks make ready, before the transaction; the rows then go in as plain
     INSERTs (database.write_transaction). On SQLite the transaction holds the one write lock that every
     other answer waits for.
     """
+    # Anyone can name any organisation on the open link: that answer must not speak for it on its own.
+    held = definition.one_answer_per_organisation and organisation is not None and source != INVITATION
     response = Response(
         reference=new_reference(),
         form_slug=definition.slug,
@@ -112,17 +121,19 @@ def store_answer(
         answers=answers,
         consents={s.key: definition.version for s in definition.fields if s.type == "consent" and answers.get(s.key)},
         submitted_at=utcnow(),
-        is_current=True,
+        is_current=not held,
+        source=source,
+        review=PENDING if held else None,
     )
-    mails = _mails(definition, response)
+    mails = answer_mails(definition, response, to_answer=not held)
     values = list(_countable_values(definition, answers))
     hooks = current_app.extensions.get("formsvc_answer_hooks", ())
     writers = [writer for writer in (hook(definition, response) for hook in hooks) if writer]
     try:
         with write_transaction() as connection:
             response.form_version_id = form_version_id(definition, connection)
-            if definition.one_answer_per_organisation and organisation is not None:
-                _replace_current(definition, organisation, connection)
+            if definition.one_answer_per_organisation and organisation is not None and not held:
+                replace_current(definition.slug, organisation.id, connection)
             row = {key: getattr(response, key) for key in RESPONSE_COLUMNS}
             response.id = connection.execute(INSERT_RESPONSE, row).scalar_one()
             for value in values:
@@ -144,16 +155,16 @@ def store_answer(
     return response, True
 
 
-def _replace_current(definition: FormDefinition, organisation: Organisation, connection: sa.Connection) -> None:
-    """Mark the organisation's current answer as history; the new one, added next, becomes current."""
+def replace_current(slug: str, organisation_id: int, connection: sa.Connection) -> None:
+    """Mark the organisation's current answer as history; the one the caller makes current next takes its place."""
     # Lock the organisation's row first: two answers from it at once then take turns, and the second
     # sees (and replaces) the first instead of both staying current. SQLite has one writer anyway.
-    connection.execute(sa.select(Organisation.id).where(Organisation.id == organisation.id).with_for_update())
+    connection.execute(sa.select(Organisation.id).where(Organisation.id == organisation_id).with_for_update())
     connection.execute(
         sa.update(Response.__table__)
         .where(
-            Response.form_slug == definition.slug,
-            Response.organisation_id == organisation.id,
+            Response.form_slug == slug,
+            Response.organisation_id == organisation_id,
             Response.is_current.is_(True),
         )
         .values(is_current=False)
@@ -184,8 +195,11 @@ def _countable_values(definition: FormDefinition, answers: dict[str, Any]):
                 yield {"form_slug": definition.slug, "field": spec.key, "value": key, "position": None}
 
 
-def _mails(definition: FormDefinition, response: Response) -> list[dict]:
-    """The answer's mails (receipt, notice, ...), rendered into outbox rows."""
+def answer_mails(
+    definition: FormDefinition, response: Response, to_secretariat: bool = True, to_answer: bool = True
+) -> list[dict]:
+    """The answer's mails (receipt, notice, ...), rendered into outbox rows: those to the secretariat,
+    and those to addresses given in the answer."""
     context = {
         "definition": definition,
         "response": response,
@@ -194,6 +208,8 @@ def _mails(definition: FormDefinition, response: Response) -> list[dict]:
     }
     mails = []
     for item in definition.mails:
+        if not (to_secretariat if item.to == "secretariat" else to_answer):
+            continue
         if item.to == "secretariat":
             recipient = current_app.config.get("FORMSVC_SECRETARIAT_EMAIL")
         else:

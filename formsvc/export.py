@@ -32,13 +32,15 @@ from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 
-from .aggregate import FormResults, form_results, organisations_without_answer
+from .aggregate import FormResults, form_results
 from .audit import audit
 from .catalog import catalog
 from .definitions import TIMEZONE, FieldDefinition, FormDefinition
 from .extensions import db
+from .invitations.status import invited_counts, standings
 from .models import Response
 from .organisations import TYPES
+from .review import source_text
 from .versions import all_questions
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
@@ -169,7 +171,7 @@ def answer_columns(definition: FormDefinition) -> list[Columns]:
     return [COLUMNS.get(spec.type, text_columns)(spec) for spec in all_questions(definition)]
 
 
-HEADERS = ["Referens", "Inskickat"]
+HEADERS = ["Referens", "Inskickat", "Källa"]  # Källa: personlig länk, öppen länk or godkänd av <staff>
 
 
 def headers(columns: list[Columns]) -> list[str]:
@@ -178,7 +180,7 @@ def headers(columns: list[Columns]) -> list[str]:
 
 def free_text_indexes(columns: list[Columns]) -> list[int]:
     """Where in a row text people wrote (or labels) can be; the other cells are "Ja", numbers or empty."""
-    indexes, at = [], len(HEADERS)
+    indexes, at = [2], len(HEADERS)  # Källa may name a staff e-mail address
     for question in columns:
         if question.free_text:
             indexes += range(at, at + len(question.headers))
@@ -204,7 +206,10 @@ def answer_rows(definition: FormDefinition, columns: list[Columns]) -> Iterator[
         batch = (
             db.session.connection()
             .execute(
-                sa.select(Response.id, Response.reference, raw_time, raw_answers)
+                sa.select(
+                    Response.id, Response.reference, raw_time, raw_answers,
+                    Response.source, Response.review, Response.reviewed_by,
+                )
                 .where(Response.form_slug == definition.slug, Response.is_current, Response.id > last_id)
                 .order_by(Response.id)
                 .limit(BATCH)
@@ -214,10 +219,10 @@ def answer_rows(definition: FormDefinition, columns: list[Columns]) -> Iterator[
         db.session.commit()
         if not batch:
             return
-        for _id, reference, submitted_at, answers in batch:
+        for _id, reference, submitted_at, answers, source, review, reviewed_by in batch:
             if isinstance(answers, str):  # SQLite: JSON text; PostgreSQL's driver has decoded it already
                 answers = json_object(answers)
-            row = [reference, local_time(submitted_at)]
+            row = [reference, local_time(submitted_at), source_text(source, review, reviewed_by)]
             for fill in fillers:
                 row += fill(answers)
             yield row
@@ -309,8 +314,9 @@ def write_xlsx(definition: FormDefinition, target: IO[bytes] | str | Path) -> in
         answers.append(safe.row(row))
         count += 1
     _summary_sheet(workbook.create_sheet("Sammanfattning"), results, bold)
-    if any(spec.type == "organisation" for spec in definition.fields):
-        _missing_sheet(workbook.create_sheet("Ej svarat"), definition, bold)
+    if invited_counts().get(definition.slug):  # only where there is a list of who was asked: invitations
+        missing = [s.organisation for s in standings(definition.slug) if s.missing]
+        _missing_sheet(workbook.create_sheet("Ej svarat"), missing, bold)
     workbook.save(target)
     return count
 
@@ -376,12 +382,12 @@ def _bar_chart(sheet, title: str, kind: str, first: int, last: int) -> BarChart:
     return chart
 
 
-def _missing_sheet(sheet, definition: FormDefinition, bold: Font) -> None:
-    """Organisations in the register with no current answer."""
+def _missing_sheet(sheet, organisations: list, bold: Font) -> None:
+    """The invited organisations (invitation not revoked) with no current answer."""
     safe = SafeCells(sheet)
     sheet.column_dimensions["A"].width = 40
     sheet.append([_styled(sheet, text, bold) for text in ("Organisation", "Typ", "Kontaktperson", "E-post")])
-    for organisation in organisations_without_answer(definition.slug):
+    for organisation in organisations:
         sheet.append(
             safe.row(
                 [

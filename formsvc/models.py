@@ -85,6 +85,13 @@ class Response(db.Model):
     answers: Mapped[dict] = mapped_column(sa.JSON)
     # False once a newer answer replaces this one (one current answer per organisation); kept as history.
     is_current: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # How the answer came: "invitation" (the organisation's personal link) or "open" (the form's open link).
+    source: Mapped[str] = mapped_column(sa.String(16), default="open", server_default="open")
+    # An open-link answer to a form answered once per organisation waits for staff (review.py): "pending",
+    # then "accepted" (it became current) or "rejected" (never current). None: nothing to review.
+    review: Mapped[str | None] = mapped_column(sa.String(16))
+    reviewed_by: Mapped[str | None] = mapped_column(sa.String(254))  # the staff e-mail that accepted or rejected
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Consent field key -> version of the definition whose text was agreed to.
     consents: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     # Set when `formsvc purge` removed the personal data at the end of the form's retention period.

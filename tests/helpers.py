@@ -51,3 +51,24 @@ def login(client, email: str, password: str, next_page: str | None = None):
 def csrf_token(client, path: str = "/staff/") -> str:
     """A CSRF token for this client's session, read from a page that has a form."""
     return hidden_values(client.get(path).get_data(as_text=True))["csrf_token"]
+
+
+def personal_link_client(app, slug: str, organisation_name: str):
+    """A new browser that followed the organisation's personal link to the form (invited now if need be)."""
+    import sqlalchemy as sa
+
+    from formsvc.invitations.models import Invitation
+    from formsvc.invitations.tokens import new_token
+    from formsvc.models import Organisation
+
+    with app.app_context():
+        organisation = db.session.scalar(sa.select(Organisation).filter_by(name=organisation_name))
+        invitation = db.session.scalar(sa.select(Invitation).filter_by(form_slug=slug, organisation=organisation))
+        if invitation is None:
+            invitation = Invitation(form_slug=slug, organisation=organisation, created_by="test")
+            db.session.add(invitation)
+        token = new_token(invitation, "manual")
+        db.session.commit()
+    browser = app.test_client()
+    assert browser.get(f"/i/{token}").status_code == 303
+    return browser

@@ -21,6 +21,7 @@ from formsvc.audit import AuditEvent
 from formsvc.definitions import parse_definition
 from formsvc.export import FORMULA_STARTS, csv_text, write_xlsx
 from formsvc.extensions import db
+from formsvc.invitations.models import Invitation
 from formsvc.models import Organisation, Response
 from formsvc.staff.models import StaffUser
 
@@ -39,7 +40,7 @@ fields:
   - {key: org, type: organisation, label: Organisation}
 """
 HEADERS = [
-    "Referens", "Inskickat", "Namn", "Beskrivning", "Antal", "Datum", "Ett val", "Flera val: Alfa",
+    "Referens", "Inskickat", "Källa", "Namn", "Beskrivning", "Antal", "Datum", "Ett val", "Flera val: Alfa",
     "Flera val: Beta", "Flera val: Gamma", "Rangordna: plats 1", "Rangordna: plats 2", "Ja eller nej",
     "Jag samtycker", "Organisation",
 ]  # fmt: skip
@@ -102,16 +103,17 @@ def test_xlsx_has_headers_rows_and_real_types(typed):
     response = client.get("/staff/forms/prov/export.xlsx")
     assert response.headers["Content-Disposition"].startswith("attachment; filename=prov-")
     book = workbook(response)
-    assert book.sheetnames == ["Svar", "Sammanfattning", "Ej svarat"]
+    assert book.sheetnames == ["Svar", "Sammanfattning"]  # nobody invited: no list of who has not answered
     rows = list(book["Svar"].iter_rows(values_only=True))
     assert list(rows[0]) == HEADERS
     first, second = rows[1], rows[2]
     assert isinstance(first[1], datetime)
-    assert first[2:] == ("Kim Exempel", "Rad ett\r\nrad två", 1234.5, datetime(2026, 12, 24), "Beta", "Ja", None,
+    assert first[2] == second[2] == "öppen länk"
+    assert first[3:] == ("Kim Exempel", "Rad ett\r\nrad två", 1234.5, datetime(2026, 12, 24), "Beta", "Ja", None,
                          "Ja", "Zebra", "Xylofon", "Ja", "Ja", "Sala kommun")  # fmt: skip
-    assert second[2:] == ("Åsa Öberg", None, 7, None, "Alfa", None, None, "Ja", "Yxa", "Zebra", None, "Nej", "Byalaget")
+    assert second[3:] == ("Åsa Öberg", None, 7, None, "Alfa", None, None, "Ja", "Yxa", "Zebra", None, "Nej", "Byalaget")
     cells = {cell.column_letter: cell for cell in book["Svar"][2]}
-    assert cells["E"].data_type == "n" and cells["F"].is_date and cells["B"].is_date
+    assert cells["F"].data_type == "n" and cells["G"].is_date and cells["B"].is_date
 
 
 def test_summary_sheet_has_the_counts_and_a_bar_chart_per_choice_question(typed):
@@ -140,14 +142,19 @@ def test_summary_sheet_has_the_counts_and_a_bar_chart_per_choice_question(typed)
     assert len(workbook(response)["Sammanfattning"]._charts) == 4
 
 
-def test_the_sheet_of_organisations_that_have_not_answered(typed):
+def test_the_sheet_of_invited_organisations_that_have_not_answered(typed):
+    """"Ej svarat" lists who was asked (invited) and has not answered; not the whole register."""
     app, client = typed
     with app.app_context():
         db.session.add_all(
             Organisation(name=name, name_key=name.lower(), type=kind, contact_email=email)
             for name, kind, email in [("Sala kommun", "kommun", "sala@example.org"),
-                                      ("Polisen", "myndighet", "polisen@example.org")]
+                                      ("Polisen", "myndighet", "polisen@example.org"),
+                                      ("Arboga kommun", "kommun", "arboga@example.org")]
         )
+        db.session.flush()
+        invited = db.session.scalars(sa.select(Organisation).where(Organisation.name != "Arboga kommun"))
+        db.session.add_all(Invitation(form_slug="prov", organisation=o, created_by="test") for o in invited)
         db.session.commit()
     assert submit(client, "prov", FIRST).status_code == 303
     rows = list(workbook(client.get("/staff/forms/prov/export.xlsx"))["Ej svarat"].iter_rows(values_only=True))
@@ -168,9 +175,9 @@ def test_csv_in_utf8_with_bom_and_semicolons(typed):
     assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
     rows = csv_rows(response)
     assert rows[0] == HEADERS
-    assert rows[1][2:] == ["Kim Exempel", "Rad ett\r\nrad två", "1234,5", "2026-12-24", "Beta", "Ja", "", "Ja",
-                           "Zebra", "Xylofon", "Ja", "Ja", "Sala kommun"]  # fmt: skip
-    assert rows[2][2:6] == ["Åsa Öberg", "", "7", ""]
+    assert rows[1][2:] == ["öppen länk", "Kim Exempel", "Rad ett\r\nrad två", "1234,5", "2026-12-24", "Beta", "Ja",
+                           "", "Ja", "Zebra", "Xylofon", "Ja", "Ja", "Sala kommun"]  # fmt: skip
+    assert rows[2][3:7] == ["Åsa Öberg", "", "7", ""]
     assert len(rows) == 3
 
 
@@ -192,10 +199,10 @@ def test_answers_under_older_versions_still_export(typed):
     assert submit(client, "prov", FIRST).status_code == 303
     rows = list(workbook(client.get("/staff/forms/prov/export.xlsx"))["Svar"].iter_rows(values_only=True))
     assert list(rows[0]) == HEADERS + ["Kommun"]  # current questions first, then what only older versions had
-    assert rows[1][2] == "Från förr" and rows[1][6] == "Gammal" and rows[1][-1] == "Sala"
-    assert rows[2][2] == "Kim Exempel" and rows[2][-1] is None
+    assert rows[1][3] == "Från förr" and rows[1][7] == "Gammal" and rows[1][-1] == "Sala"
+    assert rows[2][3] == "Kim Exempel" and rows[2][-1] is None
     csv_first = csv_rows(client.get("/staff/forms/prov/export.csv"))[1]
-    assert csv_first[2] == "Från förr" and csv_first[-1] == "Sala"
+    assert csv_first[3] == "Från förr" and csv_first[-1] == "Sala"
 
 
 def test_hostile_text_comes_back_literally_with_no_formula_and_is_escaped_on_staff_pages(typed):
@@ -214,18 +221,18 @@ def test_hostile_text_comes_back_literally_with_no_formula_and_is_escaped_on_sta
         for row in sheet.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
-    column = [row[3] for row in book["Svar"].iter_rows(min_row=2, values_only=True)]
+    column = [row[4] for row in book["Svar"].iter_rows(min_row=2, values_only=True)]
     for sent, cell in zip(HOSTILE, column, strict=True):
         # Characters XML cannot hold are written as Excel's _xHHHH_ escapes, which Excel reads back as sent.
         assert unescape(cell) == sent
         if "_x" not in cell:
             assert cell == sent
-    formulas = [c for c in book["Svar"]["D"][1:] if c.value.startswith(FORMULA_STARTS)]
+    formulas = [c for c in book["Svar"]["E"][1:] if c.value.startswith(FORMULA_STARTS)]
     assert formulas and all(c.data_type == "s" and c.quotePrefix for c in formulas)
 
     rows = csv_rows(client.get("/staff/forms/prov/export.csv"))
     for sent, row in zip(HOSTILE, rows[1:], strict=True):
-        assert row[3] == ("'" + sent if sent.startswith(FORMULA_STARTS) else sent)
+        assert row[4] == ("'" + sent if sent.startswith(FORMULA_STARTS) else sent)
 
     with app.app_context():
         references = list(db.session.scalars(sa.select(Response.reference).order_by(Response.id)))
@@ -255,10 +262,10 @@ def test_nul_and_other_formula_starters_at_the_cell_level(app):
     assert listed == ["utan", "\ufffd=1+2"]
     target.seek(0)
     sheet = load_workbook(target)["Svar"]
-    header, value = sheet["C1"], sheet["C2"]
+    header, value = sheet["D1"], sheet["D2"]
     assert header.value == "=T" and header.data_type == "s"
     assert value.value == "_x0000_=1+2" and value.data_type == "s" and unescape(value.value) == "\0=1+2"
-    assert sheet["C3"].value == "utan"
+    assert sheet["D3"].value == "utan"
 
 
 def test_exports_are_written_to_the_audit_log(app, staff_client):
@@ -284,10 +291,10 @@ def test_export_command_writes_xlsx_or_csv_by_suffix(app, client, runner, tmp_pa
     result = runner.invoke(args=["export", "prioritering", "-o", str(tmp_path / "ut.xlsx")])
     assert result.exit_code == 0, result.output
     rows = list(load_workbook(tmp_path / "ut.xlsx")["Svar"].iter_rows(values_only=True))
-    assert rows[1][2:5] == ("Folkhälsa och jämlik hälsa", "Barnrättsperspektivet", "Demokrati och delaktighet")
+    assert rows[1][3:6] == ("Folkhälsa och jämlik hälsa", "Barnrättsperspektivet", "Demokrati och delaktighet")
     result = runner.invoke(args=["export", "prioritering", "-o", str(tmp_path / "ut.csv")])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "ut.csv").read_bytes().startswith(b"\xef\xbb\xbfReferens;Inskickat;")
+    assert (tmp_path / "ut.csv").read_bytes().startswith("\ufeffReferens;Inskickat;Källa;".encode())
     bad = runner.invoke(args=["export", "prioritering", "-o", str(tmp_path / "ut.pdf")])
     assert bad.exit_code == 2 and ".xlsx or .csv" in bad.output
     unknown = runner.invoke(args=["export", "finnsinte", "-o", str(tmp_path / "ut.csv")])

@@ -228,7 +228,7 @@ def test_a_second_answer_replaces_the_first_and_history_keeps_both(app, smtp, ru
     history = text_of(staff_client.get(f"/staff/invitations/nominering/organisations/{organisation_id}"))
     assert "Ny Ledamot" in history and "Ledamot 1" in history
     assert history.index("gällande svar") < history.index("ersatt")
-    assert history.count("Via personlig länk") == 2
+    assert history.count("Källa: personlig länk") == 2
 
 
 def test_after_the_deadline_the_link_shows_the_answer_and_nothing_changes(app, smtp, runner):
@@ -253,17 +253,19 @@ def test_after_the_deadline_the_link_shows_the_answer_and_nothing_changes(app, s
 # --- the open link ---------------------------------------------------------------------------------------------
 
 
-def test_the_open_link_works_and_staff_see_it_flagged(app, staff_client):
+def test_the_open_link_takes_answers_but_staff_decide_whether_they_count(app, staff_client):
     add_organisations(app, 1)
     visitor = app.test_client()
     assert submit(visitor, "nominering", nomination(1, organisation="organisation 01")).status_code == 303
     assert submit(visitor, "nominering", nomination(1, organisation="Organisation 01",
                                                     ledamot_namn="Andra")).status_code == 303
     first, second = responses(app, "Organisation 01")
-    assert not first.is_current and second.is_current  # one current answer per organisation here too
+    assert not first.is_current and not second.is_current  # neither speaks for the organisation yet
+    assert (first.review, second.review) == ("pending", "pending") and first.source == "open"
 
     page = text_of(staff_client.get("/staff/invitations/nominering"))
-    assert "via öppen länk, inte inbjudan" in page
+    assert "2 svar via öppen länk väntar på granskning" in page
+    assert page.count("via öppen länk, ej bekräftad") == 2
 
     # An organisation that is not in the register cannot be named for a form answered once per organisation.
     response = submit(visitor, "nominering", nomination(2, organisation="Påhittad förening"))
@@ -411,7 +413,7 @@ def test_answers_arriving_at_once_leave_one_current(app):
     """Several answers from one organisation at the same moment: each replaces the one before, one stays current."""
     import threading
 
-    from formsvc.answers import new_submission_key, store_answer
+    from formsvc.answers import INVITATION, new_submission_key, store_answer
 
     add_organisations(app, 1)
     definition = app.extensions["formsvc_catalog"].get("nominering")
@@ -424,7 +426,7 @@ def test_answers_arriving_at_once_leave_one_current(app):
                 barrier.wait()  # before any query: on SQLite a transaction holds the write lock from its start
                 organisation = db.session.scalar(sa.select(Organisation))
                 store_answer(definition, {**nomination(number), "organisation": organisation.name},
-                             new_submission_key(), organisation)
+                             new_submission_key(), organisation, source=INVITATION)
             except Exception as error:  # reported below; a thread's exception would otherwise vanish
                 errors.append(error)
             finally:

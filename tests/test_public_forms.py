@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-from helpers import flush_mail, hidden_values, submit, text_of
+from helpers import flush_mail, hidden_values, personal_link_client, submit, text_of
 
 from formsvc import create_app
 from formsvc.extensions import db
@@ -118,8 +118,9 @@ def test_organisation_from_the_register_brings_its_type(app, client, register):
     assert stored(app)[0].answers["organisationstyp"] == "kommun"
 
 
-def test_nomination_mails_both_people(app, client, smtp, register):
-    response = submit(client, "nominering", NOMINERING)
+def test_nomination_mails_both_people(app, smtp, register):
+    """Through the organisation's personal link (the open link's answers wait for staff: test_review.py)."""
+    response = submit(personal_link_client(app, "nominering", "Region Västmanland"), "nominering", NOMINERING)
     assert response.status_code == 303
     [answer] = stored(app)
     assert answer.answers["ledamot_namn"] == "Alex Exempel"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import sqlalchemy as sa
-from helpers import csrf_token, submit, text_of
+from helpers import csrf_token, personal_link_client, submit, text_of
 from openpyxl import load_workbook
 
 from formsvc.audit import AuditEvent
@@ -31,7 +31,8 @@ def nomination(organisation: str, person: str, **changes) -> dict:
 
 
 def setup_round(app, staff_client) -> None:
-    """Three organisations invited; Västerås nominates twice (the second replaces), Region once, Sala not at all."""
+    """Three organisations invited; Västerås nominates twice (the second replaces), Region once, Sala not at all,
+    each through its personal link."""
     with app.app_context():
         for name, kind in ORGANISATIONS.items():
             db.session.add(Organisation(name=name, name_key=name_key(name), type=kind,
@@ -40,10 +41,11 @@ def setup_round(app, staff_client) -> None:
     token = csrf_token(staff_client)
     assert staff_client.post("/staff/invitations/nominering/create",
                              data={"csrf_token": token, "all": "1"}).status_code == 303
-    visitor = staff_client.application.test_client()
+    visitor = personal_link_client(app, "nominering", "Västerås stad")
     assert submit(visitor, "nominering", nomination("Västerås stad", "Gammal")).status_code == 303
     assert submit(visitor, "nominering", nomination("Västerås stad", "Ny")).status_code == 303
     # A title that a spreadsheet program would run as a formula.
+    visitor = personal_link_client(app, "nominering", "Region Västmanland")
     assert submit(visitor, "nominering", nomination("Region Västmanland", "Region",
                                                     ledamot_befattning="=HYPERLINK(\"http://x\")")).status_code == 303
 

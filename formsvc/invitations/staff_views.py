@@ -15,9 +15,10 @@ from ..extensions import db
 from ..links import public_url
 from ..models import Organisation, Response
 from ..organisations import TYPES
+from ..review import accept, pending_answers, reject, source_label
 from ..staff.blueprint import bp
 from .mails import ALL, INVITE, KINDS, REMIND, UNANSWERED, create_invitations, preview, recipients, revoke, send
-from .models import Invitation, InvitedResponse
+from .models import Invitation
 from .status import MISSING, STATUSES, standings
 from .tokens import new_token
 
@@ -48,9 +49,11 @@ def invitations(slug: str):
     counts = {key: sum(1 for s in everyone if s.status == key) for key in STATUSES}
     counts["missing"] = sum(counts[key] for key in MISSING)
     shown = [s for s in everyone if not status or s.status == status or (status == "missing" and s.missing)]
+    current = {s.organisation.id: s.answered_at for s in everyone}
     return render_template(
         "invitations/staff_list.html",
         definition=definition,
+        pending=[(r, current.get(r.organisation_id)) for r in pending_answers(slug)],
         standings=shown,
         counts=counts,
         status=status,
@@ -106,6 +109,43 @@ def personal_link(slug: str, invitation_id: int):
         invitation=invitation,
         link=public_url("invitations.enter", token=token),
     )
+
+
+def _pending_or_404(slug: str, reference: str) -> Response:
+    response = db.session.scalar(sa.select(Response).filter_by(form_slug=slug, reference=reference))
+    if response is None or response.organisation_id is None:
+        abort(404)
+    return response
+
+
+@bp.post("/invitations/<slug>/answers/<reference>/accept")
+def accept_answer(slug: str, reference: str):
+    """An open-link answer becomes the organisation's current one; the people it names get their mails."""
+    _definition(slug)
+    response = _pending_or_404(slug, reference)
+    name = response.organisation_name
+    if accept(response, current_user.email):
+        audit("answer_accepted", target=reference, form=slug, organisation=name)
+        db.session.commit()
+        flash(gettext("Svaret %(reference)s är godkänt och gäller nu för %(name)s.", reference=reference, name=name))
+    else:
+        flash(gettext("Svaret %(reference)s väntade inte på granskning. Inget ändrades.", reference=reference))
+    return _back(slug)
+
+
+@bp.post("/invitations/<slug>/answers/<reference>/reject")
+def reject_answer(slug: str, reference: str):
+    """An open-link answer is rejected: it stays in the history, never current, and no mail goes out."""
+    _definition(slug)
+    response = _pending_or_404(slug, reference)
+    name = response.organisation_name
+    if reject(response, current_user.email):
+        audit("answer_rejected", target=reference, form=slug, organisation=name)
+        db.session.commit()
+        flash(gettext("Svaret %(reference)s är avvisat. Det gäller inte för %(name)s.", reference=reference, name=name))
+    else:
+        flash(gettext("Svaret %(reference)s väntade inte på granskning. Inget ändrades.", reference=reference))
+    return _back(slug)
 
 
 def _invitation(slug: str, invitation_id: int) -> Invitation:
@@ -175,13 +215,12 @@ def organisation_history(slug: str, organisation_id: int):
     definition = _definition(slug)
     organisation = db.session.get(Organisation, organisation_id) or abort(404)
     invitation = db.session.scalar(sa.select(Invitation).filter_by(form_slug=slug, organisation_id=organisation_id))
-    rows = db.session.execute(
-        sa.select(Response, InvitedResponse.invitation_id)
-        .outerjoin(InvitedResponse, InvitedResponse.response_id == Response.id)
+    rows = db.session.scalars(
+        sa.select(Response)
         .filter(Response.form_slug == slug, Response.organisation_id == organisation_id)
         .order_by(Response.is_current.desc(), Response.submitted_at.desc(), Response.id.desc())
-    ).all()
-    answers = [(r, invited is not None, receipt_lines(definition, r.answers)) for r, invited in rows]
+    )
+    answers = [(r, source_label(r), receipt_lines(definition, r.answers)) for r in rows]
     return render_template(
         "invitations/staff_history.html",
         definition=definition,

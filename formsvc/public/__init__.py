@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.datastructures import MultiDict
 
 from .. import embed
-from ..answers import new_submission_key, receipt_lines, store_answer
+from ..answers import INVITATION, OPEN, new_submission_key, receipt_lines, store_answer
 from ..catalog import catalog
 from ..database import read_only
 from ..definitions import FormDefinition, form_answers, prefill
@@ -118,6 +118,7 @@ def submit_form(slug: str):
         form.submission_key.data or new_submission_key(),
         organisation,
         on_stored=record_answer(invitation) if invitation else None,
+        source=INVITATION if invitation else OPEN,
     )
     receipts = [r for r in session.get("receipts", []) if r != response.reference]
     session["receipts"] = [*receipts, response.reference][-RECEIPTS_KEPT:]

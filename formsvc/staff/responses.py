@@ -10,11 +10,13 @@ from ..audit import audit
 from ..definitions import display_value
 from ..extensions import db
 from ..models import Response
+from ..review import restore_after_delete, source_label
 from ..versions import stored_definition
 from .blueprint import bp
 from .results import definition_or_404, has_organisations
 
 PER_PAGE = 50
+bp.add_app_template_global(source_label, "answer_source")
 
 
 @bp.get("/forms/<slug>/responses")
@@ -65,10 +67,15 @@ def confirm_delete(slug: str, reference: str):
 @bp.post("/forms/<slug>/responses/<reference>/delete")
 def delete_response(slug: str, reference: str):
     """Delete the answer and its counted values; written to the audit log in the same transaction."""
-    definition_or_404(slug)
+    definition = definition_or_404(slug)
     answer = _response_or_404(slug, reference)
     audit("delete_response", target=reference, form=slug, submitted_at=answer.submitted_at.isoformat())
+    was_current, organisation_id = answer.is_current, answer.organisation_id
     db.session.delete(answer)
+    db.session.flush()
+    if was_current and definition.one_answer_per_organisation:
+        # The organisation's answer before this one speaks for it again (not an unreviewed open-link one).
+        restore_after_delete(slug, organisation_id)
     db.session.commit()
     flash(gettext("Svaret %(reference)s är raderat.", reference=reference))
     return redirect(url_for(".responses", slug=slug), 303)

@@ -1,5 +1,6 @@
 """The council roster: from the current nominations, each organisation's representative and substitute,
-and the invited organisations that have not nominated. A page and an XLSX export."""
+what else they told us ("Övrigt": diet, hearing loop), where the answer came from, and the invited
+organisations that have not nominated. A page and an XLSX export."""
 
 from __future__ import annotations
 
@@ -17,15 +18,16 @@ from ..catalog import catalog
 from ..definitions import FormDefinition
 from ..export import safe_cell
 from ..extensions import db
-from ..invitations.status import standings
+from ..invitations.status import invited_counts, standings
 from ..models import Organisation, Response
 from ..organisations import TYPES
+from ..review import pending_count, source_label, source_text
 from .blueprint import bp
 
 # Field key prefix -> role; each role has the fields <prefix>_namn, _befattning, _epost, _telefon.
 ROLES = {"ledamot": "Ordinarie ledamot", "ersattare": "Fast ersättare"}
 PARTS = ("namn", "befattning", "epost", "telefon")
-# A cell starting with one of these would be read as a formula (or hide one) by a spreadsheet program.
+OTHER = "kommentar"  # the "Övrigt" field: diet, accessibility at the meetings
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,9 @@ class Nomination:
     submitted_at: datetime
     reference: str
     people: tuple[Person, ...]
+    other: str  # "Övrigt"
+    source: str  # where the answer came from, in Swedish, as the export's "Källa" says it
+    source_shown: str  # the same in the page's language
 
 
 def _definition() -> FormDefinition:
@@ -69,7 +74,8 @@ def nominations(slug: str) -> list[Nomination]:
         )
         found.append(
             Nomination(response.organisation_name or "", TYPES.get(kind, ""), response.submitted_at,
-                       response.reference, people)
+                       response.reference, people, answers.get(OTHER) or "",
+                       source_text(response.source, response.review, response.reviewed_by), source_label(response))
         )
     return found
 
@@ -88,18 +94,22 @@ def roster():
         definition=definition,
         nominations=nominations(definition.slug),
         missing=not_nominated(definition.slug),
+        invited=invited_counts().get(definition.slug, 0),
+        pending=pending_count(definition.slug),
         types=TYPES,
     )
 
 
 @bp.get("/roster.xlsx")
 def roster_xlsx():
-    """The roster as a spreadsheet: one row per person, and a sheet of organisations that have not nominated."""
+    """The roster as a spreadsheet: one row per person, and a sheet of the invited organisations that have not
+    nominated (none when nobody was invited)."""
     definition = _definition()
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Rådet")
-    sheet.append(["Organisation", "Typ", "Roll", "Namn", "Befattning", "E-post", "Telefon", "Nominerad", "Referens"])
+    sheet.append(["Organisation", "Typ", "Roll", "Namn", "Befattning", "E-post", "Telefon", "Nominerad", "Referens",
+                  "Övrigt", "Källa"])
     rows = 0
     for nomination in nominations(definition.slug):
         # Spreadsheets have no time zones: Swedish time, as staff read it.
@@ -107,14 +117,16 @@ def roster_xlsx():
         for person in nomination.people:
             values = [nomination.organisation_name, nomination.organisation_type, person.role, person.name,
                       person.title, person.email, person.phone]
-            sheet.append([safe_cell(sheet, v) for v in values] + [submitted, safe_cell(sheet, nomination.reference)])
+            after = [nomination.reference, nomination.other, nomination.source]
+            sheet.append([safe_cell(sheet, v) for v in values] + [submitted] + [safe_cell(sheet, v) for v in after])
             rows += 1
-    missing_sheet = workbook.create_sheet("Har inte nominerat")
-    missing_sheet.append(["Organisation", "Typ", "Kontaktperson", "E-post"])
-    for standing in not_nominated(definition.slug):
-        o = standing.organisation
-        values = [o.name, TYPES.get(o.type, o.type), o.contact_name or "", o.contact_email or ""]
-        missing_sheet.append([safe_cell(missing_sheet, v) for v in values])
+    if invited_counts().get(definition.slug):  # only where there is a list of who was asked
+        missing_sheet = workbook.create_sheet("Har inte nominerat")
+        missing_sheet.append(["Organisation", "Typ", "Kontaktperson", "E-post"])
+        for standing in not_nominated(definition.slug):
+            o = standing.organisation
+            values = [o.name, TYPES.get(o.type, o.type), o.contact_name or "", o.contact_email or ""]
+            missing_sheet.append([safe_cell(missing_sheet, v) for v in values])
     audit("export", target=definition.slug, kind="roster.xlsx", rows=rows)
     db.session.commit()
     # Written to a temporary file (in memory while small), never built up as one string.
