@@ -91,3 +91,15 @@ def test_roster_needs_login(client):
     for path in ("/staff/roster", "/staff/roster.xlsx"):
         response = client.get(path)
         assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
+
+
+def test_without_invitations_there_is_no_list_of_who_has_not_nominated(app, staff_client):
+    """Organisations in the register, none invited: nobody was asked, so nobody is listed as missing."""
+    with app.app_context():
+        for name, kind in ORGANISATIONS.items():
+            db.session.add(Organisation(name=name, name_key=name_key(name), type=kind))
+        db.session.commit()
+    page = text_of(staff_client.get("/staff/roster"))
+    assert "Inga organisationer är inbjudna" in page and "Sala kommun" not in page
+    workbook = load_workbook(io.BytesIO(staff_client.get("/staff/roster.xlsx").data))
+    assert workbook.sheetnames == ["Rådet"]
