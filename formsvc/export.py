@@ -25,7 +25,7 @@ from typing import IO, Any
 import click
 import orjson
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
@@ -296,6 +296,12 @@ def safe_cell(sheet, value: Any) -> Any:
     return SafeCells(sheet).cell(value)
 
 
+def on_export_sheets(app: Flask, add: Callable[[Workbook, FormDefinition], None]) -> None:
+    """Call `add(workbook, definition)` after the export's own sheets: features with results of their own
+    (the live rounds of a form) add them to the form's export."""
+    app.extensions.setdefault("formsvc_export_sheets", []).append(add)
+
+
 def write_xlsx(definition: FormDefinition, target: IO[bytes] | str | Path) -> int:
     """Write the export to a file or binary file object; returns the number of answers."""
     workbook = Workbook(write_only=True)
@@ -317,6 +323,8 @@ def write_xlsx(definition: FormDefinition, target: IO[bytes] | str | Path) -> in
     if invited_counts().get(definition.slug):  # only where there is a list of who was asked: invitations
         missing = [s.organisation for s in standings(definition.slug) if s.missing]
         _missing_sheet(workbook.create_sheet("Ej svarat"), missing, bold)
+    for add_sheets in current_app.extensions.get("formsvc_export_sheets", ()):
+        add_sheets(workbook, definition)
     workbook.save(target)
     return count
 

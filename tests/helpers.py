@@ -72,3 +72,11 @@ def personal_link_client(app, slug: str, organisation_name: str):
     browser = app.test_client()
     assert browser.get(f"/i/{token}").status_code == 303
     return browser
+
+
+def open_to_all(app, slug: str = "prioritering") -> None:
+    """Make a live-only form (prioritering) answerable by anyone at /f/<slug>, for tests of its questions,
+    results and exports that need many answers; tests/test_live_only.py tests it as it ships."""
+    definition = app.extensions["formsvc_catalog"].get(slug)
+    object.__setattr__(definition, "live_only", False)
+    object.__setattr__(definition, "open_link", True)

@@ -115,6 +115,10 @@ ROUTES: dict[tuple[str, str], Case] = {
         {"slug": "nominering", "invitation_id": 999999}, LOGIN, 404, LOGIN),
     ("POST", "/staff/invitations/<slug>/<int:invitation_id>/revoke"): Case(
         {"slug": "nominering", "invitation_id": 999999}, LOGIN, 404, LOGIN),
+    ("POST", "/staff/invitations/<slug>/answers/<reference>/accept"): Case(
+        {"slug": "nominering", "reference": "ABCD-EFGH"}, LOGIN, 404, LOGIN),
+    ("POST", "/staff/invitations/<slug>/answers/<reference>/reject"): Case(
+        {"slug": "nominering", "reference": "ABCD-EFGH"}, LOGIN, 404, LOGIN),
     ("GET", "/staff/organisations"): Case({}, LOGIN, 200, LOGIN),
     ("GET", "/staff/organisations/new"): Case({}, LOGIN, 200, LOGIN),
     ("POST", "/staff/organisations/new"): Case({}, LOGIN, 422, LOGIN),

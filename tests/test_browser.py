@@ -41,7 +41,9 @@ from formsvc import create_app
 from formsvc.cli import main as cli_main
 from formsvc.config import resource_dir
 from formsvc.extensions import db
-from formsvc.models import Response, utcnow
+from formsvc.invitations.models import Invitation
+from formsvc.invitations.tokens import new_token as new_invitation_token
+from formsvc.models import Organisation, Response, name_key, utcnow
 from formsvc.newsletter.models import CONFIRM, UNSUBSCRIBE, Subscription
 from formsvc.newsletter.subscriptions import new_token
 
@@ -118,6 +120,14 @@ def visitor_without_js(browser, live, browser_log):
     return new_page(browser, live, browser_log, java_script_enabled=False)
 
 
+@pytest.fixture
+def stranger(browser, live, browser_log):
+    """A browser tab of its own, with no personal link in its session, closed after the test."""
+    page = new_page(browser, live, browser_log)
+    yield page
+    page.context.close()
+
+
 @pytest.fixture(scope="session")
 def english_visitor(browser, live, browser_log):
     """A visitor who chose English (kept in the session)."""
@@ -187,6 +197,23 @@ def newsletter_link(purpose: str, expired: bool = False, address: str | None = N
     return path
 
 
+def personal_link(slug: str) -> Callable:
+    """A new organisation invited to the form, and the path of a personal link of its (/i/<token>)."""
+
+    def path(live) -> str:
+        with live.app.app_context():
+            name = f"Förening {secrets.token_hex(3)}"
+            organisation = Organisation(name=name, name_key=name_key(name), type="civilsamhalle")
+            invitation = Invitation(form_slug=slug, organisation=organisation, created_by="test")
+            db.session.add(invitation)
+            token = new_invitation_token(invitation, "manual")
+            db.session.commit()
+            db.session.remove()
+        return f"/i/{token}"
+
+    return path
+
+
 def staff_removes_a_subscriber(live) -> str:
     with live.app.app_context():
         subscription = Subscription(email="ta-bort@example.org", source_form="nyhetsbrev", consent_version="1")
@@ -250,14 +277,15 @@ PAGES = [
     Page("anslutning", "/f/anslutning"),
     Page("nominering", "/f/nominering"),
     Page("nyhetsbrev", "/f/nyhetsbrev"),
-    Page("prioritering", "/f/prioritering"),
+    Page("prioritering", "/f/prioritering", 403, who="stranger"),  # live-only: points to the join code
+    Page("prioritering-personlig-lank", personal_link("prioritering")),
     Page("tillganglighetsproblem", "/f/tillganglighet"),
     Page("tillganglighetsredogorelse", "/tillganglighet"),
     Page("kvitto", "/f/nyhetsbrev", then=send_newsletter),
     Page("anslutning-med-fel", "/f/anslutning", 422, then=send_empty),
     Page("nominering-med-fel", "/f/nominering", 422, then=send_with_mistakes),
     Page("nyhetsbrev-med-fel", "/f/nyhetsbrev", 422, then=send_empty),
-    Page("prioritering-med-fel", "/f/prioritering", 422, then=send_empty),
+    Page("prioritering-med-fel", personal_link("prioritering"), 422, then=send_empty),
     Page("sidan-var-gammal", "/f/nyhetsbrev", 400, then=send_after_the_session_was_lost),
     Page("stangt", "/f/stangt"),
     Page("stangt-svar-visas", "/f/nyhetsbrev", 422, then=send_to_a_form_that_closed),
@@ -277,7 +305,8 @@ PAGES = [
     Page("nyhetsbrev-fel-lank", "/newsletter/confirm/fel-token", 404),
     Page("startsida-engelska", "/", who="english_visitor"),
     Page("anslutning-engelska", "/f/anslutning", who="english_visitor"),
-    Page("prioritering-med-fel-engelska", "/f/prioritering", 422, then=send_empty, who="english_visitor"),
+    Page("prioritering-med-fel-engelska", personal_link("prioritering"), 422, then=send_empty,
+         who="english_visitor"),
     Page("kvitto-engelska", "/f/nyhetsbrev", then=send_newsletter, who="english_visitor"),
     Page("stangt-engelska", "/f/stangt", who="english_visitor"),
     Page("oversikt", "/staff/", who="staff_page"),
@@ -400,6 +429,8 @@ FILLED = {
         "motivering": "Det här är viktigast för länet.",
     },
 }
+# Where a form is opened: its address, or for a live-only vote a personal link.
+START = {"prioritering": personal_link("prioritering")}
 SUBMIT_LABELS = {
     "anslutning": "Anslut organisationen",
     "nominering": "Skicka nomineringen",
@@ -413,7 +444,7 @@ SUBMIT_LABELS = {
 def test_form_filled_and_sent_with_the_keyboard_only(slug, way, live, visitor, visitor_without_js):
     page = visitor_without_js if way == "without-javascript" else visitor
     page.set_viewport_size(PHONE if way == "phone" else DESKTOP)
-    page.goto(f"/f/{slug}")
+    page.goto(START[slug](live) if slug in START else f"/f/{slug}")
     with page.expect_navigation() as navigation:
         fill_with_keyboard(page, FILLED[slug], SUBMIT_LABELS[slug])
     assert navigation.value.status == 200

@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 import pytest
 import sqlalchemy as sa
-from helpers import login, submit, text_of
+from helpers import login, open_to_all, submit, text_of
 from markupsafe import escape
 from openpyxl import load_workbook
 from openpyxl.utils.escape import unescape
@@ -287,6 +287,7 @@ def test_unknown_form_export_is_404(staff_client):
 
 
 def test_export_command_writes_xlsx_or_csv_by_suffix(app, client, runner, tmp_path):
+    open_to_all(app)
     assert submit(client, "prioritering", {"prioriteringar": ["folkhalsa", "barnratt", "demokrati"]}).status_code == 303
     result = runner.invoke(args=["export", "prioritering", "-o", str(tmp_path / "ut.xlsx")])
     assert result.exit_code == 0, result.output
@@ -305,6 +306,7 @@ def test_export_command_writes_xlsx_or_csv_by_suffix(app, client, runner, tmp_pa
 
 
 def test_dates_in_the_export_are_swedish_wall_clock_time(app, client, staff_client):
+    open_to_all(app)
     assert submit(client, "prioritering", {"prioriteringar": ["folkhalsa", "barnratt", "demokrati"]}).status_code == 303
     with app.app_context():
         response = db.session.scalar(sa.select(Response))

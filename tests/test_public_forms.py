@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-from helpers import flush_mail, hidden_values, personal_link_client, submit, text_of
+from helpers import flush_mail, hidden_values, open_to_all, personal_link_client, submit, text_of
 
 from formsvc import create_app
 from formsvc.extensions import db
@@ -152,6 +152,7 @@ def test_newsletter_form_stores_and_mails(app, client, smtp):
 
 
 def test_ranking_stores_places_in_order(app, client, smtp):
+    open_to_all(app)
     response = submit(client, "prioritering", PRIORITERING)
     assert response.status_code == 303
     [answer] = stored(app)
@@ -235,12 +236,14 @@ def without(answers, *keys):
     ],
 )
 def test_bad_input_is_refused_next_to_the_field(app, client, register, slug, answers, field_id, message, kept):
+    open_to_all(app)
     response = submit(client, slug, answers)
     target = field_id if slug != "prioritering" or field_id == "motivering" else field_id
     assert_refused(app, response, 422, target, message, kept)
 
 
 def test_ranking_keeps_the_places_picked(app, client):
+    open_to_all(app)
     response = submit(client, "prioritering", {"prioriteringar": ["folkhalsa", "", "demokrati"]})
     html = response.get_data(as_text=True)
     assert response.status_code == 422

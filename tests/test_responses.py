@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from helpers import csrf_token, submit, text_of
+from helpers import csrf_token, open_to_all, submit, text_of
 
 from formsvc.answers import store_answer
 from formsvc.audit import AuditEvent
@@ -24,6 +24,7 @@ def references(app, slug="prioritering") -> list[str]:
 
 
 def test_the_list_pages_through_every_answer_newest_first(app, client, staff_client):
+    open_to_all(app)
     for n in range(55):
         assert submit(client, "prioritering", {**VOTE, "motivering": f"Svar {n}"}).status_code == 303
     refs = references(app)
@@ -42,6 +43,7 @@ def test_the_list_pages_through_every_answer_newest_first(app, client, staff_cli
 
 
 def test_one_answer_in_full_with_labels(app, client, staff_client):
+    open_to_all(app)
     assert submit(client, "prioritering", VOTE).status_code == 303
     [reference] = references(app)
     page = text_of(staff_client.get(f"/staff/forms/prioritering/responses/{reference}"))
@@ -74,6 +76,7 @@ def test_an_old_answer_is_shown_with_the_questions_of_its_version(app, staff_cli
 
 
 def test_delete_asks_first_then_deletes_and_writes_the_log(app, client, staff_client):
+    open_to_all(app)
     for _ in range(2):
         assert submit(client, "prioritering", VOTE).status_code == 303
     gone, kept = references(app)
@@ -121,6 +124,7 @@ def test_organisations_that_have_answered_and_those_that_have_not(app, client, s
 
 
 def test_the_audit_log_shows_logins_exports_and_deletions(app, client, staff_client):
+    open_to_all(app)
     assert submit(client, "prioritering", VOTE).status_code == 303
     [reference] = references(app)
     assert staff_client.get("/staff/forms/prioritering/export.csv").status_code == 200

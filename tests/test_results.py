@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from helpers import submit, text_of
+from helpers import open_to_all, submit, text_of
 
 from formsvc.aggregate import (
     Filters,
@@ -272,6 +272,7 @@ def test_a_bad_filter_gets_a_clear_message(staff_client, query, message):
 
 
 def test_ranking_gives_points_and_mentions_with_ties_shown(app, client, staff_client):
+    open_to_all(app)
     votes = [
         ["folkhalsa", "barnratt", "demokrati"],
         ["barnratt", "folkhalsa", "integration"],
@@ -330,6 +331,7 @@ def test_options_only_an_older_version_had_are_counted_under_their_old_label(app
 
 
 def test_all_free_text_answers_a_page_at_a_time(app, client, staff_client):
+    open_to_all(app)
     for n in range(60):
         motivation = f"Motivering nummer {n}" if n % 10 else ""
         vote = {"prioriteringar": ["folkhalsa", "barnratt", "demokrati"], "motivering": motivation}

@@ -121,7 +121,7 @@ def test_no_page_needs_inline_script_or_style(app, staff):
     receipt = submit(client, "nyhetsbrev", NYHETSBREV)
     pages.append(client.get(receipt.headers["Location"]))
     for page in pages:
-        assert page.status_code == 200
+        assert page.status_code in (200, 403)  # 403: a live-only vote's page, pointing to the join code
         html = page.get_data(as_text=True)
         for pattern, what in INLINE:
             assert not pattern.search(html), f"{what} in {page.request.path}"

@@ -36,6 +36,7 @@ YESNO_CHOICES = (Choice("ja", "Ja"), Choice("nej", "Nej"))
 FORM_KEYS = {
     "title", "intro", "opens", "closes", "listed", "retention_days", "retention_action", "submit_label",
     "thanks", "fields", "mails", "rules", "embed", "newsletter", "open_link", "one_answer_per_organisation",
+    "live_only",
 }  # fmt: skip
 RETENTION_ACTIONS = ("anonymise", "delete")
 # What may describe the person behind an e-mail address: free text, never counted options.
@@ -119,6 +120,14 @@ def parse_definition(raw: Any, slug: str, source: str = "<definition>") -> FormD
     if one_per_organisation and not any(f.type == "organisation" for f in form_fields):
         raise DefinitionError(source, None, "'one_answer_per_organisation' needs a field of type organisation")
 
+    live_only = _flag(raw.get("live_only", False), source, None, "live_only")
+    if live_only and not any(f.type == "ranking" for f in form_fields):
+        raise DefinitionError(source, None, "'live_only' needs a field of type ranking (what a live round asks)")
+    if live_only and raw.get("open_link") is True:
+        raise DefinitionError(
+            source, None, "'live_only' and 'open_link: true' contradict: a live-only form is not open at /f/<slug>"
+        )
+
     opens = _moment(raw.get("opens"), source, "opens", end_of_day=False)
     closes = _moment(raw.get("closes"), source, "closes", end_of_day=True)
     if opens and closes and closes <= opens:
@@ -146,8 +155,9 @@ def parse_definition(raw: Any, slug: str, source: str = "<definition>") -> FormD
         mails=_parse_mails(raw.get("mails", []), by_key, source),
         rules=_parse_rules(raw.get("rules", []), by_key, source),
         newsletter=_parse_newsletter(raw.get("newsletter"), by_key, source),
-        open_link=_flag(raw.get("open_link", True), source, None, "open_link"),
+        open_link=_flag(raw.get("open_link", True), source, None, "open_link") and not live_only,
         one_answer_per_organisation=one_per_organisation,
+        live_only=live_only,
         source=source,
     )
     return _with_version(definition)

@@ -114,6 +114,9 @@ class FormDefinition:
     open_link: bool = True
     # True: a new answer from an organisation replaces its current one; the older ones are kept as history.
     one_answer_per_organisation: bool = False
+    # True: a vote used in live rounds (/live/<code>), so not open at /f/<slug> (open_link is False): there it is
+    # answered only through a personal link, once per link; results and export add the rounds' votes.
+    live_only: bool = False
     source: str = ""
     version: str = field(default="", compare=False)
 

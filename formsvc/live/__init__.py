@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ..export import on_export_sheets
+from .combined import combined_sheet
 from .public import bp
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    on_export_sheets(app, combined_sheet)  # a form's export has its rounds' votes too

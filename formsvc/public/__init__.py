@@ -63,7 +63,9 @@ def show_form(slug: str):
             "public/closed.html", definition=definition, state=state, given=given, given_lines=given_lines
         )
     if invitation is None and not definition.open_link:
-        return render_template("invitations/needs_link.html", definition=definition), 403
+        return _needs_link(definition)
+    if given and definition.live_only:
+        return _voted_already(definition, given)
     if given and definition.one_answer_per_organisation:
         formdata, dropped = answer_formdata(definition, given), ()  # the current answer, to change it
     else:
@@ -96,8 +98,12 @@ def submit_form(slug: str):
         lines = receipt_lines(definition, form_answers(definition, form))
         return render_template("public/closed.html", definition=definition, state=state, lines=lines), 422
     if invitation is None and not definition.open_link:
-        return render_template("invitations/needs_link.html", definition=definition), 403
+        return _needs_link(definition)
     shown = {"invitation": invitation, "given": current_answer(invitation) if invitation else None}
+    if shown["given"] and definition.live_only:
+        if shown["given"].submission_key == form.submission_key.data:  # the same vote sent twice: its receipt
+            return redirect(url_for(".receipt", slug=slug, reference=shown["given"].reference), 303)
+        return _voted_already(definition, shown["given"]), 409
     if form.website.data:
         form.form_errors.append(gettext("Formuläret kunde inte skickas. Lämna det dolda fältet tomt."))
         return _render_form(definition, form, **shown), 400
@@ -147,6 +153,18 @@ def receipt(slug: str, reference: str):
 def accessibility():
     """The accessibility statement, with the way to report a problem."""
     return render_template("public/accessibility.html")
+
+
+def _needs_link(definition: FormDefinition):
+    """403: the form is answered through a personal link only; a live vote says where the rounds are."""
+    template = "public/live_only.html" if definition.live_only else "invitations/needs_link.html"
+    return render_template(template, definition=definition), 403
+
+
+def _voted_already(definition: FormDefinition, given: Response):
+    """A live vote's personal link votes once: the vote it gave, and that it stands."""
+    return render_template("public/voted.html", definition=definition, given=given,
+                           lines=receipt_lines(definition, given.answers))
 
 
 def _preset_organisation_type(definition: FormDefinition, formdata: MultiDict) -> None:
@@ -221,6 +239,8 @@ def csrf_error(error: CSRFError):
         definition = catalog().get(request.view_args["slug"])
         if definition:
             invitation = session_invitation(definition.slug)
+            if invitation is None and not definition.open_link:
+                return _needs_link(definition)
             formdata = request.form.copy()
             if invitation:
                 fix_organisation(definition, invitation, formdata)

@@ -13,6 +13,7 @@ from ..aggregate import Filters, form_results, organisations_without_answer, res
 from ..catalog import catalog
 from ..definitions import FormDefinition
 from ..extensions import db
+from ..live.combined import combined_results
 from ..models import Organisation, Response
 from ..organisations import TYPES
 from ..versions import all_questions
@@ -80,7 +81,11 @@ def results(slug: str):
     if filters is None:
         return render_template("staff/results.html", definition=definition, form=form, results=None), 422
     return render_template(
-        "staff/results.html", definition=definition, form=form, results=form_results(definition, filters)
+        "staff/results.html",
+        definition=definition,
+        form=form,
+        results=form_results(definition, filters),
+        combined=combined_results(definition),
     )
 
 
