@@ -11,18 +11,19 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import gettext, lazy_gettext
 
-from .answers import INVITATION, PENDING, answer_mails, replace_current
+from .answers import INVITATION, OPEN, PENDING, answer_mails, replace_current
 from .extensions import db
 from .mail import INSERT_OUTBOX
-from .models import Response, utcnow
+from .models import Organisation, Response, utcnow
 from .versions import stored_definition
 
 ACCEPTED, REJECTED = "accepted", "rejected"
 # The Swedish words of the exports' "Källa" column (exports are in Swedish; pages translate them).
-SOURCE_WORDS = {INVITATION: "personlig länk", "open": "öppen länk"}
+SOURCE_WORDS = {INVITATION: "personlig länk", OPEN: "öppen länk"}
 ACCEPTED_BY = "godkänd av %(email)s"
 PENDING_WORDS = "via öppen länk, ej bekräftad"
 REJECTED_BY = "avvisad av %(email)s"
+SOURCE_LABELS = {INVITATION: lazy_gettext("personlig länk"), OPEN: lazy_gettext("öppen länk")}
 
 
 def source_text(source: str, review: str | None, reviewed_by: str | None) -> str:
@@ -47,8 +48,6 @@ def source_label(response: Response) -> str:
         return gettext("avvisad av %(email)s", email=email)
     return str(SOURCE_LABELS.get(response.source, response.source))
 
-
-SOURCE_LABELS = {INVITATION: lazy_gettext("personlig länk"), "open": lazy_gettext("öppen länk")}
 
 
 def pending_answers(slug: str) -> list[Response]:
@@ -81,9 +80,13 @@ def _decide(response: Response, decision: str, by: str) -> bool:
 def accept(response: Response, by: str) -> bool:
     """The pending answer becomes the organisation's current one, and its mails to the people it names go
     in the outbox. Returns False (and changes nothing) when it was not pending."""
-    if response.organisation_id is None or not _decide(response, ACCEPTED, by):
+    if response.organisation_id is None:
         return False
     connection = db.session.connection()
+    # The organisation's row first, as store_answer takes it: an answer through its link meanwhile waits.
+    connection.execute(sa.select(Organisation.id).where(Organisation.id == response.organisation_id).with_for_update())
+    if not _decide(response, ACCEPTED, by):
+        return False
     replace_current(response.form_slug, response.organisation_id, connection)
     connection.execute(sa.update(Response.__table__).where(Response.id == response.id).values(is_current=True))
     mails = answer_mails(stored_definition(response.form_version), response, to_secretariat=False)
