@@ -173,6 +173,7 @@ def test_staff_accept_makes_it_current_and_the_people_get_their_mail_once(app, s
     with app.app_context():
         [event] = db.session.scalars(sa.select(AuditEvent).filter_by(action="answer_accepted"))
         assert event.target == reference and event.actor == "handlaggare@example.org"
+    assert "Godkänt svar via öppen länk" in text_of(staff_client.get("/staff/audit"))
 
 
 def test_staff_reject_leaves_it_flagged_and_never_current(app, staff_client, smtp, round_with_answer):

@@ -18,6 +18,8 @@ ACTIONS = {
     "logout": lazy_gettext("Utloggning"),
     "export": lazy_gettext("Export"),
     "delete_response": lazy_gettext("Raderat svar"),
+    "answer_accepted": lazy_gettext("Godkänt svar via öppen länk"),
+    "answer_rejected": lazy_gettext("Avvisat svar via öppen länk"),
     "staff_password_set": lazy_gettext("Lösenord satt"),
 }
 
