@@ -15,6 +15,7 @@ import shutil
 
 import pytest
 from flask import request
+from helpers import open_to_all
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_load import fast_url  # noqa: F401 (a fixture: the database in memory, so examples are quick)
@@ -135,8 +136,10 @@ def fuzz_app(make_app, fast_url, tmp_path):  # noqa: F811 (the imported fixture)
     folder = tmp_path / "forms"
     shutil.copytree(resource_dir("forms"), folder)
     (folder / "alla-typer.yaml").write_text(EVERY_TYPE, encoding="utf-8")
-    # CSRF is tested elsewhere; here the input is.
-    return make_app(SQLALCHEMY_DATABASE_URI=fast_url, FORMSVC_FORMS_DIR=str(folder), WTF_CSRF_ENABLED=False)
+    # CSRF is tested elsewhere; here the input is (and the live-only vote's input too: open to all here).
+    app = make_app(SQLALCHEMY_DATABASE_URI=fast_url, FORMSVC_FORMS_DIR=str(folder), WTF_CSRF_ENABLED=False)
+    open_to_all(app, "prioritering")
+    return app
 
 
 def expected_text(spec, sent: list[str]):
