@@ -6,6 +6,7 @@ Read inside create_app, never at import, so tests and several instances can diff
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -67,6 +68,11 @@ def default_settings(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # No session cookie is honoured longer than this after it was last set (Flask checks its signature's
+        # age): a staff session lasts at most this long, and a form page left open this long must be reloaded.
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+        "FORMSVC_STAFF_IDLE_MINUTES": 30,  # a staff session ends after this long without a request
+        "FORMSVC_STAFF_SESSION_HOURS": 8,  # and this long after login, however busy
         # Several workers or hosts must share the counts: e.g. redis://127.0.0.1:6379 (see security.py).
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",
@@ -76,6 +82,9 @@ def default_settings(instance_path: str) -> dict:
         "RATELIMIT_SWALLOW_ERRORS": True,
         "FORMSVC_SUBMIT_LIMIT": "30 per minute",
         "FORMSVC_LOGIN_LIMIT": "5 per minute; 30 per hour",  # failed logins per client
+        # Failed logins per account, from any address; a short window, so that someone who fails on
+        # purpose keeps the account's owner out for minutes only.
+        "FORMSVC_LOGIN_ACCOUNT_LIMIT": "10 per 10 minutes",
         "FORMSVC_TOKEN_LIMIT": "30 per minute",  # links with a token (invitation, confirm, unsubscribe)
         "FORMSVC_VOTE_LIMIT": "20 per minute",  # live workshop votes per client
         # How many reverse proxies stand in front (X-Forwarded-* is trusted from that many); 0: none.
