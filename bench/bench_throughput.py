@@ -149,8 +149,9 @@ def prepare_database(url: str, folder: Path) -> None:
 
 def settings(url: str, folder: Path) -> dict:
     return {
-        "SECRET_KEY": os.urandom(16).hex(),
+        "SECRET_KEY": os.urandom(32).hex(),
         "SQLALCHEMY_DATABASE_URI": url,
+        "FORMSVC_PUBLIC_URL": "http://127.0.0.1",  # production refuses to start without one
         "RATELIMIT_ENABLED": False,  # one address sends everything; limits would measure themselves
         "MAIL_SERVER": None,
         "FORMSVC_MAIL_DIR": str(folder / "mail"),

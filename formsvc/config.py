@@ -122,13 +122,30 @@ def load_config(app, test_config: dict | None) -> None:
             app.config[key] = convert(os.environ[variable])
 
 
+MIN_SECRET_KEY_BYTES = 32
+
+
 def check_config(app) -> None:
-    """Refuse to run in production on settings that would be unsafe."""
+    """Refuse to run in production on settings that would be unsafe (tests and debug get stand-ins)."""
+    development = app.debug or app.testing
     if not app.config.get("SECRET_KEY"):
-        if app.debug or app.testing:
+        if development:
             app.config["SECRET_KEY"] = os.urandom(32).hex()
         else:
             raise RuntimeError(
                 "FORMSVC_SECRET_KEY is not set. Set it in the environment or in instance/config.py "
                 "(python -c 'import secrets; print(secrets.token_hex(32))')."
             )
+    if development:
+        return
+    if len(str(app.config["SECRET_KEY"]).encode()) < MIN_SECRET_KEY_BYTES:
+        raise RuntimeError(
+            f"FORMSVC_SECRET_KEY is shorter than {MIN_SECRET_KEY_BYTES} bytes: anyone could guess it and sign "
+            "their own session. Make a new one: python -c 'import secrets; print(secrets.token_hex(32))'."
+        )
+    # Links in mails, QR codes and share pages must never be built from the Host header an attacker sends.
+    if not app.config.get("FORMSVC_PUBLIC_URL"):
+        raise RuntimeError(
+            "FORMSVC_PUBLIC_URL is not set: links in mails and QR codes need the service's public address "
+            "(they are never taken from the request), e.g. FORMSVC_PUBLIC_URL=https://formular.example.org."
+        )
