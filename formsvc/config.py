@@ -85,8 +85,12 @@ def default_settings(instance_path: str) -> dict:
         # Failed logins per account, from any address; a short window, so that someone who fails on
         # purpose keeps the account's owner out for minutes only.
         "FORMSVC_LOGIN_ACCOUNT_LIMIT": "10 per 10 minutes",
-        "FORMSVC_TOKEN_LIMIT": "30 per minute",  # links with a token (invitation, confirm, unsubscribe)
-        "FORMSVC_VOTE_LIMIT": "20 per minute",  # live workshop votes per client
+        # Requests per client to links with a token (invitation, newsletter confirm and unsubscribe), good or
+        # bad; also wrong short links (/s/<code>).
+        "FORMSVC_TOKEN_LIMIT": "30 per minute",
+        # Live workshop votes per client address: generous, since a meeting room of a few hundred people on
+        # one wifi may reach us through a single address, each voting and changing their vote.
+        "FORMSVC_VOTE_LIMIT": "600 per minute",
         # How many reverse proxies stand in front (X-Forwarded-* is trusted from that many); 0: none.
         "FORMSVC_PROXY_COUNT": 0,
         "FORMSVC_FORM_TOKEN_MAX_AGE": 8 * 3600,  # seconds an embedded form's page stays valid to send
