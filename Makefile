@@ -55,6 +55,8 @@ chromium:
 bench: setup
 	-$(BIN)/python bench/bench_export.py
 	-$(BIN)/python bench/bench_throughput.py
+	-$(BIN)/python bench/bench_latency.py --database sqlite
+	-$(BIN)/python bench/bench_latency.py --database postgresql
 	-$(BIN)/python bench/bench_floor.py
 	-$(BIN)/python bench/bench_live.py
 

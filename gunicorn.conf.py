@@ -88,11 +88,21 @@ def _dispose_engines(app, close: bool) -> None:
             engine.dispose(close=close)
 
 
+def _warm_up(app) -> None:
+    """Ask once for what every worker would otherwise build on its first requests (templates compiled,
+    statements compiled, the blank form pages): built here, each new worker inherits it."""
+    client = app.test_client()
+    paths = ["/", "/healthz", *(f"/f/{definition.slug}" for definition in app.extensions.get("formsvc_catalog", []))]
+    for path in paths:
+        client.get(path)
+
+
 def when_ready(server):
     """In the master, before the first fork."""
     app = _flask_app(server)
     if app is None:
         return
+    _warm_up(app)
     _dispose_engines(app, close=True)
     # What the app built stays out of the workers' garbage collection: fewer shared pages copied.
     gc.freeze()
