@@ -25,13 +25,14 @@ def test_every_route_with_a_token_in_its_path_is_redacted(app):
 
 
 def test_the_development_server_logs_token_paths_without_the_token(app, caplog):
-    """Sent: an invitation link and an unsubscribe link to the Werkzeug server that `formsvc run` uses."""
+    """Sent: an invitation link, an unsubscribe link and a prefill link with an address to the Werkzeug
+    server that `formsvc run` uses."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         with caplog.at_level(logging.INFO, logger="werkzeug"):
-            for path in (f"/i/{TOKEN}", f"/newsletter/unsubscribe/{TOKEN}", "/f/nyhetsbrev"):
+            for path in (f"/i/{TOKEN}", f"/newsletter/unsubscribe/{TOKEN}", "/f/nyhetsbrev?epost=kim@example.org"):
                 connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
                 connection.request("GET", path)
                 connection.getresponse().read()
@@ -42,5 +43,5 @@ def test_the_development_server_logs_token_paths_without_the_token(app, caplog):
     logged = [record.getMessage() for record in caplog.records if record.name == "werkzeug"]
     assert len(logged) == 3, logged
     assert "/i/[token]" in logged[0] and "/newsletter/unsubscribe/[token]" in logged[1]
-    assert "/f/nyhetsbrev" in logged[2]
+    assert '"GET /f/nyhetsbrev HTTP/1.1" 200' in logged[2]  # a prefilled answer stays out of the log too
     assert not [line for line in logged if TOKEN in line]
