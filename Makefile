@@ -20,8 +20,12 @@ translations: $(VENV)/.installed
 
 instance/config.py:
 	mkdir -p instance
-	printf 'SECRET_KEY = "%s"\nFORMSVC_SECRETARIAT_EMAIL = "sekretariat@example.org"\n' \
+	printf 'SECRET_KEY = "%s"\nFORMSVC_SECRETARIAT_EMAIL = "sekretariat@example.org"\nFORMSVC_PUBLIC_URL = "http://127.0.0.1:$(PORT)"\n' \
 		"$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(32))')" > $@
+
+# Links in mails go to this address (the app refuses to start without one); the environment wins over
+# instance/config.py, so an older config.py without it, or another PORT, still gets working links.
+run: export FORMSVC_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 
 ## Run the service on SQLite with the shipped forms and demo data; mail lands in instance/mail/.
 run: setup instance/config.py
@@ -51,6 +55,8 @@ chromium:
 bench: setup
 	-$(BIN)/python bench/bench_export.py
 	-$(BIN)/python bench/bench_throughput.py
+	-$(BIN)/python bench/bench_latency.py --database sqlite
+	-$(BIN)/python bench/bench_latency.py --database postgresql
 	-$(BIN)/python bench/bench_floor.py
 	-$(BIN)/python bench/bench_live.py
 

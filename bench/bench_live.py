@@ -204,7 +204,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         url, drop_database = prepare_database(args.database, Path(folder))
         env = {**os.environ, "FORMSVC_DATABASE_URL": url, "FORMSVC_SECRET_KEY": secrets.token_hex(32),
-               "PYTHONPATH": str(ROOT)}
+               "FORMSVC_PUBLIC_URL": "http://127.0.0.1", "PYTHONPATH": str(ROOT)}
         password = secrets.token_urlsafe(16)
         run_cli(env, "init-db")
         run_cli(env, "staff", "add", STAFF_EMAIL, stdin=password + "\n")

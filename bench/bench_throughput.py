@@ -10,9 +10,10 @@ Four wrk runs at 16 connections, one after the other, each against gunicorn with
      confirmation mail stored with the answer;
   4. floor, for comparison (no target): POST /floor, a route bench_floor.py adds that does the least a stored
      answer can (the request cycle with session and CSRF check, one INSERT, a durable commit, a 303).
-Targets (docs/benchmarks-throughput.md): GET >= 0.35, POST >= 0.15 of hello, POST p99 < 20 ms.
-The runs saturate the service: each connection sends its next request as soon as it has an answer, so
-the latency is mostly waiting in line (16 requests in the queue / requests per second). "cpu ms" is the
+Targets (docs/benchmarks-throughput.md): GET >= 0.35, POST >= 0.15 of hello. The runs saturate the
+service: each connection sends its next request as soon as it has an answer, so the latency is mostly
+waiting in line (16 requests in the queue / requests per second, Little's law); p99 is printed, and its
+target is bench_latency.py's, at a steady offered load. "cpu ms" is the
 CPU time gunicorn and its workers took per request (from /proc: Linux only).
 Needs wrk (Debian: apt-get install wrk).
 """
@@ -35,7 +36,6 @@ from flask import Flask
 ROOT = Path(__file__).resolve().parent.parent
 CONNECTIONS = 16
 TARGETS = {"get": 0.35, "post": 0.15}
-POST_P99_MS = 20.0
 
 # Each wrk run (the warm-up too) gets its own BENCH_RUN, so no run repeats another's submission keys or
 # addresses: wrk's math.random starts from the same seed every time.
@@ -75,16 +75,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def gunicorn(app_spec: str, workers: int, chdir: Path) -> tuple[subprocess.Popen, int]:
+def gunicorn(
+    app_spec: str, workers: int, chdir: Path, max_requests: int | None = 0, log: Path | None = None
+) -> tuple[subprocess.Popen, int]:
+    """gunicorn with the project's config; max_requests None keeps the config's worker recycling."""
     port = free_port()
     command = [
         sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
-        "--workers", str(workers), "--access-logfile", "/dev/null", "--log-level", "warning", "--chdir", str(chdir),
+        "--workers", str(workers), "--access-logfile", "/dev/null", "--chdir", str(chdir),
+        "--log-level", "info" if log else "warning",
         # Steady state: no worker is replaced mid-run (max_requests), whose first requests would be slow.
-        "--max-requests", "0",
+        *(["--max-requests", str(max_requests)] if max_requests is not None else []),
         app_spec,
     ]  # fmt: skip
-    process = subprocess.Popen(command, cwd=chdir)
+    output = log.open("wb") if log else None
+    process = subprocess.Popen(command, cwd=chdir, stdout=output, stderr=output)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -149,8 +154,9 @@ def prepare_database(url: str, folder: Path) -> None:
 
 def settings(url: str, folder: Path) -> dict:
     return {
-        "SECRET_KEY": os.urandom(16).hex(),
+        "SECRET_KEY": os.urandom(32).hex(),
         "SQLALCHEMY_DATABASE_URI": url,
+        "FORMSVC_PUBLIC_URL": "http://127.0.0.1",  # production refuses to start without one
         "RATELIMIT_ENABLED": False,  # one address sends everything; limits would measure themselves
         "MAIL_SERVER": None,
         "FORMSVC_MAIL_DIR": str(folder / "mail"),
@@ -222,11 +228,7 @@ def main() -> int:
         target = ""
         if key in TARGETS:
             ok = ratio >= TARGETS[key] and result["bad"] == 0
-            if key == "post":
-                ok = ok and result["p99"] < POST_P99_MS
-                target = f">= {TARGETS[key]}, p99 < {POST_P99_MS:g} ms"
-            else:
-                target = f">= {TARGETS[key]}"
+            target = f">= {TARGETS[key]}"
             target += "  ok" if ok else "  MISSED"
             passed = passed and ok
         print(f"{names[key]:<28}{result['rate']:>10.0f}{ratio:>8.2f}{result['p99']:>9.1f}{result['bad']:>8}"

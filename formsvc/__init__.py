@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from . import (
+    access_log,
     catalog,
     config,
     database,
@@ -37,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     config.load_config(app, test_config)
     config.check_config(app)
 
+    access_log.init_app(app)
     database.init_app(app)
     security.init_app(app)
     i18n.init_app(app)

@@ -6,6 +6,7 @@ Read inside create_app, never at import, so tests and several instances can diff
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -67,6 +68,11 @@ def default_settings(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # No session cookie is honoured longer than this after it was last set (Flask checks its signature's
+        # age): a staff session lasts at most this long, and a form page left open this long must be reloaded.
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+        "FORMSVC_STAFF_IDLE_MINUTES": 30,  # a staff session ends after this long without a request
+        "FORMSVC_STAFF_SESSION_HOURS": 8,  # and this long after login, however busy
         # Several workers or hosts must share the counts: e.g. redis://127.0.0.1:6379 (see security.py).
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",
@@ -76,8 +82,15 @@ def default_settings(instance_path: str) -> dict:
         "RATELIMIT_SWALLOW_ERRORS": True,
         "FORMSVC_SUBMIT_LIMIT": "30 per minute",
         "FORMSVC_LOGIN_LIMIT": "5 per minute; 30 per hour",  # failed logins per client
-        "FORMSVC_TOKEN_LIMIT": "30 per minute",  # links with a token (invitation, confirm, unsubscribe)
-        "FORMSVC_VOTE_LIMIT": "20 per minute",  # live workshop votes per client
+        # Failed logins per account, from any address; a short window, so that someone who fails on
+        # purpose keeps the account's owner out for minutes only.
+        "FORMSVC_LOGIN_ACCOUNT_LIMIT": "10 per 10 minutes",
+        # Requests per client to links with a token (invitation, newsletter confirm and unsubscribe), good or
+        # bad; also wrong short links (/s/<code>).
+        "FORMSVC_TOKEN_LIMIT": "30 per minute",
+        # Live workshop votes per client address: generous, since a meeting room of a few hundred people on
+        # one wifi may reach us through a single address, each voting and changing their vote.
+        "FORMSVC_VOTE_LIMIT": "600 per minute",
         # How many reverse proxies stand in front (X-Forwarded-* is trusted from that many); 0: none.
         "FORMSVC_PROXY_COUNT": 0,
         "FORMSVC_FORM_TOKEN_MAX_AGE": 8 * 3600,  # seconds an embedded form's page stays valid to send
@@ -113,13 +126,30 @@ def load_config(app, test_config: dict | None) -> None:
             app.config[key] = convert(os.environ[variable])
 
 
+MIN_SECRET_KEY_BYTES = 32
+
+
 def check_config(app) -> None:
-    """Refuse to run in production on settings that would be unsafe."""
+    """Refuse to run in production on settings that would be unsafe (tests and debug get stand-ins)."""
+    development = app.debug or app.testing
     if not app.config.get("SECRET_KEY"):
-        if app.debug or app.testing:
+        if development:
             app.config["SECRET_KEY"] = os.urandom(32).hex()
         else:
             raise RuntimeError(
                 "FORMSVC_SECRET_KEY is not set. Set it in the environment or in instance/config.py "
                 "(python -c 'import secrets; print(secrets.token_hex(32))')."
             )
+    if development:
+        return
+    if len(str(app.config["SECRET_KEY"]).encode()) < MIN_SECRET_KEY_BYTES:
+        raise RuntimeError(
+            f"FORMSVC_SECRET_KEY is shorter than {MIN_SECRET_KEY_BYTES} bytes: anyone could guess it and sign "
+            "their own session. Make a new one: python -c 'import secrets; print(secrets.token_hex(32))'."
+        )
+    # Links in mails, QR codes and share pages must never be built from the Host header an attacker sends.
+    if not app.config.get("FORMSVC_PUBLIC_URL"):
+        raise RuntimeError(
+            "FORMSVC_PUBLIC_URL is not set: links in mails and QR codes need the service's public address "
+            "(they are never taken from the request), e.g. FORMSVC_PUBLIC_URL=https://formular.example.org."
+        )

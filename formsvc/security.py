@@ -26,10 +26,14 @@ CONTENT_SECURITY_POLICY = (
 )
 HSTS = "max-age=31536000; includeSubDomains"
 
-# The rate limits of the endpoints that take input from anyone. Views apply them with these decorators;
-# the numbers are settings (config.py) so an operator can change them without code.
+# The rate limits of the endpoints that take input from anyone, per client address. Views apply them with
+# these decorators; the numbers are settings (config.py) so an operator can change them without code.
+# Answers sent to any form (POST /f/<slug>).
 submit_limit = limiter.limit(lambda: current_app.config["FORMSVC_SUBMIT_LIMIT"], methods=["POST"])
-token_limit = limiter.limit(lambda: current_app.config["FORMSVC_TOKEN_LIMIT"])  # invitation, confirm links
+# Requests to links that carry a secret token (invitation, newsletter confirm and unsubscribe), good or bad,
+# counted together; the features' own limits on wrong tokens come on top.
+token_limit = limiter.shared_limit(lambda: current_app.config["FORMSVC_TOKEN_LIMIT"], scope="token-links")
+# Live votes (POST /live/<code>): generous, as a whole meeting room may reach us through one address.
 vote_limit = limiter.limit(lambda: current_app.config["FORMSVC_VOTE_LIMIT"], methods=["POST"])
 
 

@@ -75,6 +75,8 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/staff/login"): Case({}, 200, 302, 200),
     ("POST", "/staff/login"): Case({}, 401, 302, 401, data=NO_ACCOUNT, limit="FORMSVC_LOGIN_LIMIT"),
     ("POST", "/staff/logout"): Case({}, LOGIN, LOGIN, LOGIN),  # staff: logged out, back to the login page
+    ("GET", "/staff/password"): Case({}, LOGIN, 200, LOGIN),
+    ("POST", "/staff/password"): Case({}, LOGIN, 422, LOGIN),  # staff: no fields filled in
     ("GET", "/staff/retention"): Case({}, LOGIN, 200, LOGIN),
     # newsletter (issue 5); its links share one limit, so only the first names it
     ("GET", "/newsletter/confirm/<token>"): Case(MADE_UP, 404, 404, 404, owner=200, other_args=token("unsubscribe"),

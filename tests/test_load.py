@@ -54,6 +54,7 @@ class Gunicorn:
         settings = {
             "SECRET_KEY": uuid.uuid4().hex,
             "SQLALCHEMY_DATABASE_URI": database_url,
+            "FORMSVC_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
             "RATELIMIT_ENABLED": False,  # the load comes from one address; the limits are tested elsewhere
             "FORMSVC_SECRETARIAT_EMAIL": "sekretariat@example.org",
             "MAIL_SERVER": None,

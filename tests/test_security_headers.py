@@ -127,6 +127,10 @@ def test_no_page_needs_inline_script_or_style(app, staff):
             assert not pattern.search(html), f"{what} in {page.request.path}"
 
 
+# What production needs besides: a long secret key and the public address (see test_public_url.py).
+PRODUCTION = {"SECRET_KEY": "p" * 64, "FORMSVC_PUBLIC_URL": "https://formular.example.org"}
+
+
 def test_the_app_refuses_to_start_in_production_without_a_secret_key(tmp_path):
     settings = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
     with pytest.raises(RuntimeError, match="FORMSVC_SECRET_KEY is not set"):
@@ -136,7 +140,7 @@ def test_the_app_refuses_to_start_in_production_without_a_secret_key(tmp_path):
 
 
 def test_an_error_in_production_shows_a_plain_swedish_page_without_a_traceback(make_app):
-    app = make_app(TESTING=False, PROPAGATE_EXCEPTIONS=False, DEBUG=False)
+    app = make_app(TESTING=False, PROPAGATE_EXCEPTIONS=False, DEBUG=False, **PRODUCTION)
 
     def broken():
         raise RuntimeError("secret internals /srv/formsvc/db password=hunter2")
@@ -152,12 +156,13 @@ def test_an_error_in_production_shows_a_plain_swedish_page_without_a_traceback(m
 
 
 def test_cookies_are_secure_when_the_service_is_served_over_https(make_app):
-    app = make_app(FORMSVC_PUBLIC_URL="https://formular.example.org", TESTING=False)
+    app = make_app(TESTING=False, **PRODUCTION)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     page = app.test_client().get("/f/nyhetsbrev", base_url="https://formular.example.org")
     cookie = page.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    assert make_app(FORMSVC_PUBLIC_URL="http://127.0.0.1:5000", TESTING=False).config["SESSION_COOKIE_SECURE"] is False
+    plain = make_app(FORMSVC_PUBLIC_URL="http://127.0.0.1:5000", TESTING=False, SECRET_KEY=PRODUCTION["SECRET_KEY"])
+    assert plain.config["SESSION_COOKIE_SECURE"] is False
 
 
 # Targets an attacker might put in ?next= to send a person elsewhere after login.

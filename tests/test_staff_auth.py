@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import re
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from types import SimpleNamespace
 
+import limits.storage.memory
 import pytest
 import sqlalchemy as sa
+from conftest import STAFF_EMAIL, STAFF_PASSWORD, staff_user
 from helpers import csrf_token, login, text_of
 
 from formsvc.audit import AuditEvent
 from formsvc.cli import main as cli_main
 from formsvc.extensions import db
+from formsvc.staff.auth import LOGIN_AT, SEEN_AT
 from formsvc.staff.models import StaffUser
 
 SAMPLE_VALUES = {"slug": "anslutning", "reference": "ABCD-EFGH", "id": "1", "token": "x", "code": "ABC"}
@@ -121,3 +128,78 @@ def test_demo_staff_prints_a_login_that_works_on_the_port_given(app):
     found = re.search(r"http://127\.0\.0\.1:5099/staff/\s+e-mail (\S+)\s+password (\S+)", printed)
     assert found, printed
     assert login(app.test_client(), found.group(1), found.group(2)).status_code == 303
+
+
+def test_a_staff_session_ends_after_30_minutes_idle_and_8_hours_at_most(client, staff):
+    """Tried: a cookie last used 31 minutes ago, and a busy session that began 8 hours and a minute ago."""
+    response = login(client, *staff)
+    expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", response.headers["Set-Cookie"]).group(1))
+    assert expires - datetime.now(UTC) <= timedelta(hours=8)  # not Flask's 31 days
+    now = int(time.time())
+    with client.session_transaction() as session:
+        session[SEEN_AT] = now - 29 * 60
+    assert client.get("/staff/audit").status_code == 200  # 29 minutes idle: still in
+    with client.session_transaction() as session:
+        session[SEEN_AT] = now - 31 * 60
+    assert client.get("/staff/audit").headers["Location"].startswith("/staff/login")
+    login(client, *staff)
+    with client.session_transaction() as session:
+        session[LOGIN_AT] = now - 8 * 3600 - 60  # in use all along: seen a moment ago
+        session[SEEN_AT] = now - 60
+    assert client.get("/staff/audit").headers["Location"].startswith("/staff/login")
+
+
+def test_logging_out_ends_every_copy_of_the_session_cookie(app, client, staff):
+    """Tried: the session cookie copied before logout, presented afterwards from another browser."""
+    login(client, *staff)
+    copied = client.get_cookie("session").value
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/staff/audit").status_code == 200
+    client.post("/staff/logout", data={"csrf_token": csrf_token(client)})
+    assert thief.get("/staff/audit").headers["Location"].startswith("/staff/login")
+
+
+def test_changing_the_password_on_its_page_ends_the_other_sessions_only(app, client, staff):
+    """Tried: a wrong current password, a short one, two different ones; then a real change."""
+    other = app.test_client()
+    login(client, *staff)
+    login(other, *staff)
+    token = csrf_token(client, "/staff/password")
+    new = "ett annat långt lösenord 7"
+    for data, message in [
+        ({"current": "fel lösenord", "new": new, "repeat": new}, "Det nuvarande lösenordet stämmer inte"),
+        ({"current": staff[1], "new": "kort", "repeat": "kort"}, "minst 12 tecken"),
+        ({"current": staff[1], "new": new, "repeat": new + "x"}, "Lösenorden är inte lika"),
+    ]:
+        refused = client.post("/staff/password", data={"csrf_token": token, **data})
+        assert refused.status_code in (401, 422) and message in text_of(refused)
+    assert other.get("/staff/").status_code == 200  # nothing changed yet
+    changed = client.post("/staff/password", data={"csrf_token": token, "current": staff[1], "new": new, "repeat": new})
+    assert changed.status_code == 303
+    assert "Ditt lösenord är bytt" in text_of(client.get(changed.headers["Location"]))
+    assert client.get("/staff/audit").status_code == 200  # this session goes on
+    assert other.get("/staff/audit").headers["Location"].startswith("/staff/login")
+    assert login(app.test_client(), staff[0], staff[1]).status_code == 401
+    assert login(app.test_client(), staff[0], new).status_code == 303
+
+
+def test_failed_logins_are_throttled_per_account_from_any_address_for_a_while(make_app, monkeypatch):
+    """Tried: wrong passwords for one account from three addresses, then the right one from a fourth."""
+    app = make_app(RATELIMIT_ENABLED=True, FORMSVC_LOGIN_ACCOUNT_LIMIT="3 per 10 minutes")
+    with app.app_context():
+        db.session.add(staff_user())
+        db.session.commit()
+
+    def attempt(address: str, email: str, password: str) -> int:
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = address
+        return login(client, email, password).status_code
+
+    assert [attempt(f"192.0.2.{n}", STAFF_EMAIL, "fel lösenord") for n in (1, 2, 3)] == [401, 401, 401]
+    assert attempt("198.51.100.4", STAFF_EMAIL, STAFF_PASSWORD) == 429  # the account rests, from anywhere
+    assert attempt("198.51.100.4", "annan@example.org", "fel lösenord") == 401  # other accounts are not held
+    # Not for ever: once the window has passed, the right password works again.
+    later = time.time() + 601
+    monkeypatch.setattr(limits.storage.memory, "time", SimpleNamespace(time=lambda: later))
+    assert attempt("198.51.100.4", STAFF_EMAIL, STAFF_PASSWORD) == 303

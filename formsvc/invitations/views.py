@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, redirect, render_template, url_for
 
 from ..catalog import catalog
 from ..extensions import db, limiter, not_found
+from ..security import token_limit
 from .session import remember
 from .tokens import find_token, mark_used
 
@@ -15,6 +16,7 @@ bp = Blueprint("invitations", __name__)
 @bp.get("/i/<token>")
 # Only wrong tokens count: guessing is throttled (429), while a mail scanner opening a good link is not.
 @limiter.limit(lambda: current_app.config["FORMSVC_INVITATION_LIMIT"], deduct_when=not_found)
+@token_limit
 def enter(token: str):
     """Exchange a personal link for a session entry and go to the form, so the token leaves the address bar."""
     row = find_token(token)

@@ -11,8 +11,9 @@ import re
 import secrets
 
 import segno
-from flask import current_app, url_for
 from markupsafe import Markup
+
+from ..links import public_url
 
 ALPHABET = "34679ACEFHKMNPRTWXY"
 JOIN_CODE_LENGTH = 6  # 19**6: 47 million codes, read aloud in two groups of three
@@ -39,22 +40,14 @@ def spaced(code: str) -> str:
     return f"{code[:half]} {code[half:]}"
 
 
-def _public_url(endpoint: str, **values) -> str:
-    """An absolute address: on the public URL when one is set (behind a proxy), else on this host."""
-    public = current_app.config.get("FORMSVC_PUBLIC_URL")
-    if public:
-        return public.rstrip("/") + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
-
-
 def join_url(code: str) -> str:
     """The address the QR code leads to: the round's vote page."""
-    return _public_url("live.vote", code=code)
+    return public_url("live.vote", code=code)
 
 
 def join_page_url() -> str:
     """The address to type by hand, shown beside the join code: where the code is entered."""
-    return _public_url("live.join")
+    return public_url("live.join")
 
 
 def shown_url(url: str) -> str:

@@ -11,6 +11,7 @@ from flask_babel import gettext
 from ..catalog import catalog
 from ..database import read_only
 from ..extensions import db, limiter
+from ..security import vote_limit
 from . import codes
 from .models import LiveRound, LiveSeat
 from .voting import RoundClosed, cast_vote, current_ranking, device_voter_key, seat_voter_key
@@ -105,6 +106,7 @@ def vote(code: str):
 
 @bp.post("/<code>")
 @limiter.limit(lambda: current_app.config["FORMSVC_LIVE_FAILED_LIMIT"], deduct_when=_failed)
+@vote_limit
 def cast(code: str):
     """Take a vote: store it (replacing this voter's earlier one), then redirect (303) to the receipt."""
     live_round = _find_round(code)

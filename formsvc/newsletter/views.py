@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 
 from ..extensions import csrf, db, limiter
 from ..models import utcnow
+from ..security import token_limit
 from .models import CONFIRM, PENDING, UNSUBSCRIBE, UNSUBSCRIBED
 from .subscriptions import (
     confirm,
@@ -41,6 +42,7 @@ def _invalid_link():
 
 @bp.get("/confirm/<token>")
 @limiter.shared_limit(_limit, scope="newsletter-links")
+@token_limit
 def confirm_page(token: str):
     """The confirmation page: a button, or what has happened already. Changes nothing."""
     found = find_token(token, CONFIRM)
@@ -53,6 +55,7 @@ def confirm_page(token: str):
 
 @bp.post("/confirm/<token>")
 @limiter.shared_limit(_limit, scope="newsletter-links")
+@token_limit
 def confirm_subscription(token: str):
     """Confirm (the button); a second time is fine and sends nothing more."""
     found = find_token(token, CONFIRM)
@@ -68,6 +71,7 @@ def confirm_subscription(token: str):
 
 @bp.post("/confirm/<token>/new")
 @limiter.shared_limit(_limit, scope="newsletter-links")
+@token_limit
 def new_confirmation(token: str):
     """An expired link asks for a new mail: sent unless one went out within the hour."""
     found = find_token(token, CONFIRM)
@@ -89,6 +93,7 @@ def mail_sent():
 
 @bp.get("/unsubscribe/<token>")
 @limiter.shared_limit(_limit, scope="newsletter-links")
+@token_limit
 def unsubscribe_page(token: str):
     """The unsubscribe page: a button, or the news that the subscription has ended. Changes nothing."""
     found = find_token(token, UNSUBSCRIBE)

@@ -15,10 +15,10 @@ from ..answers import INVITATION, OPEN, new_submission_key, receipt_lines, store
 from ..catalog import catalog
 from ..database import read_only
 from ..definitions import FormDefinition, form_answers, prefill
-from ..extensions import limiter
 from ..invitations.session import answer_formdata, current_answer, fix_organisation, record_answer, session_invitation
 from ..models import Response
 from ..organisations import find_by_name, register_entries
+from ..security import submit_limit
 
 bp = Blueprint("public", __name__)
 RECEIPTS_KEPT = 20  # receipts this browser may look at again
@@ -83,7 +83,7 @@ def show_form(slug: str):
 
 
 @bp.post("/f/<slug>")
-@limiter.limit(lambda: current_app.config["FORMSVC_SUBMIT_LIMIT"])
+@submit_limit
 def submit_form(slug: str):
     """Take an answer: store it, then redirect (303) to the receipt. Bad input gets the form back."""
     definition = _definition_or_404(slug)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Flask
 
 from ..extensions import login_manager
@@ -22,7 +20,6 @@ __all__ = [
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(minutes=30))
     login_manager.init_app(app)
     login_manager.user_loader(auth.load_user)
     login_manager.login_view = "staff.login"

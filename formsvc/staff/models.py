@@ -27,6 +27,10 @@ class StaffUser(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Every session made so far stops working, wherever its cookie was copied to."""
         self.session_token = secrets.token_hex(16)
 
     def check_password(self, password: str) -> bool:
