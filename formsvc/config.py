@@ -34,6 +34,8 @@ ENVIRONMENT = {
     "FORMSVC_RATELIMIT_KEY_PREFIX": ("RATELIMIT_KEY_PREFIX", str),
     "FORMSVC_PROXY_COUNT": ("FORMSVC_PROXY_COUNT", int),
     "FORMSVC_SMTP_TIMEOUT": ("FORMSVC_SMTP_TIMEOUT", float),
+    "FORMSVC_MAX_CONTENT_LENGTH": ("MAX_CONTENT_LENGTH", int),
+    "FORMSVC_UPLOAD_MAX_BYTES": ("FORMSVC_UPLOAD_MAX_BYTES", int),
     "MAIL_SERVER": ("MAIL_SERVER", str),
     "MAIL_PORT": ("MAIL_PORT", int),
     "MAIL_USE_TLS": ("MAIL_USE_TLS", _bool),
@@ -66,6 +68,10 @@ def default_settings(instance_path: str) -> dict:
         # A person may take their time over a form: the CSRF token lives as long as the session.
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
+        # Bytes a request body may have: more gets 413 before anything reads it. The register upload
+        # (and its confirmation) may take FORMSVC_UPLOAD_MAX_BYTES instead (see security.larger_body).
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "FORMSVC_UPLOAD_MAX_BYTES": 8 * 1024 * 1024,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Several workers or hosts must share the counts: e.g. redis://127.0.0.1:6379 (see security.py).
         "RATELIMIT_ENABLED": True,

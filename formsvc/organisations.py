@@ -45,7 +45,6 @@ COLUMNS = {
     "contact_name": ("contact_name", "kontaktperson", "kontakt"),
     "contact_email": ("contact_email", "e-post", "epost", "email", "e-mail", "kontakt_epost"),
 }
-MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
 
 def find_by_name(name: str | None) -> Organisation | None:
@@ -159,8 +158,9 @@ class FileProblem(ValueError):
 
 def read_rows(filename: str, data: bytes) -> list[dict]:
     """The rows of a CSV or XLSX file as dicts keyed name/type/contact_name/contact_email, with `_line`."""
-    if len(data) > MAX_FILE_BYTES:
-        raise FileProblem(gettext("Filen är för stor (högst 2 MB)."))
+    limit = current_app.config["FORMSVC_UPLOAD_MAX_BYTES"]
+    if len(data) > limit:
+        raise FileProblem(gettext("Filen är för stor (högst %(n)d MB).", n=limit // (1024 * 1024)))
     suffix = Path(filename or "").suffix.lower()
     if suffix == ".csv":
         table = _csv_table(data)
