@@ -26,7 +26,9 @@ def copy_sqlite(source: Path, target: Path) -> None:
     partial.unlink(missing_ok=True)
     try:
         # A plain connection, not the app's: it takes no writers lock, so answers never wait for it.
-        with closing(sqlite3.connect(source, timeout=15)) as reading, closing(sqlite3.connect(partial)) as copy:
+        # mode=rw: a database that is not there is an error, not a new empty file.
+        reading = sqlite3.connect(f"{source.as_uri()}?mode=rw", uri=True, timeout=15)
+        with closing(reading), closing(sqlite3.connect(partial)) as copy:
             reading.backup(copy)  # pages=-1: all pages in one step, so one snapshot
             # The copy is one file that needs no -wal beside it (a restore copies just that file).
             copy.execute("PRAGMA journal_mode=DELETE")
@@ -80,5 +82,10 @@ def backup_command(path: Path) -> None:
     source, target = Path(url.database).resolve(), path.resolve()
     if target == source:
         raise click.ClickException(f"{path} is the database itself; give another path.")
-    copy_sqlite(source, target)
+    if not target.parent.is_dir():
+        raise click.ClickException(f"The folder {target.parent} does not exist.")
+    try:
+        copy_sqlite(source, target)
+    except (sqlite3.Error, OSError) as error:
+        raise click.ClickException(f"Could not back up {source} to {target}: {error}") from None
     click.echo(f"Backed up {source} to {target} ({target.stat().st_size} bytes).")

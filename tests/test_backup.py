@@ -148,6 +148,16 @@ def test_the_backup_is_one_file_and_replaces_an_older_one_whole(app, runner, tmp
         database = db.engine.url.database
     refused = runner.invoke(args=["backup", database])
     assert refused.exit_code == 1 and "is the database itself" in refused.output
+    nowhere = runner.invoke(args=["backup", str(tmp_path / "no-such-folder" / "copy.sqlite3")])
+    assert nowhere.exit_code == 1 and "does not exist" in nowhere.output
+
+
+def test_a_missing_database_is_an_error_not_a_new_empty_file(tmp_path):
+    missing = tmp_path / "gone.sqlite3"
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{missing}"})
+    result = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "copy.sqlite3")])
+    assert result.exit_code == 1 and "Could not back up" in result.output
+    assert not missing.exists() and not (tmp_path / "copy.sqlite3").exists()
 
 
 def test_on_postgresql_it_copies_nothing_and_gives_the_pg_dump_command(tmp_path):
