@@ -219,7 +219,7 @@ def _xlsx_table(data: bytes) -> list[list[str]]:
     except XLSX_ERRORS as error:
         raise FileProblem(gettext("Filen kunde inte läsas som en Excel-fil (.xlsx).")) from error
     if unpacked > MAX_UNPACKED_BYTES:
-        raise FileProblem(gettext("Excel-filen är för stor uppackad (högst %(n)d MB).",
+        raise FileProblem(gettext("Excel-filen blir för stor när den packas upp (högst %(n)d MB).",
                                   n=MAX_UNPACKED_BYTES // (1024 * 1024)))
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)

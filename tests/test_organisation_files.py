@@ -128,7 +128,7 @@ BROKEN = {
     "xlsx_styles_xml_not_well_formed": (
         "register.xlsx", xlsx_with({"xl/styles.xml": "<styleSheet><numFmts>"}), "kunde inte läsas som en Excel-fil",
     ),
-    "xlsx_zip_bomb": ("register.xlsx", zip_bomb(), "för stor uppackad"),
+    "xlsx_zip_bomb": ("register.xlsx", zip_bomb(), "för stor när den packas upp"),
     "xlsx_200_000_rows": (
         "register.xlsx", xlsx_with({SHEET: sheet('<row><c><v>1</v></c><c><v>2</v></c></row>' * 200_000)}),
         "fler än 5000 rader",
