@@ -5,7 +5,9 @@ On PostgreSQL the command copies nothing and says how to use pg_dump instead."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import threading
+from contextlib import closing
 
 import pytest
 import sqlalchemy as sa
@@ -173,3 +175,26 @@ def test_on_postgresql_it_copies_nothing_and_gives_the_pg_dump_command(tmp_path)
     assert "hemligt" not in result.output and "l%C3%B6senord" not in result.output
     assert "pg_restore --clean --if-exists --no-owner" in result.output
     assert not (tmp_path / "formsvc.dump").exists()
+
+
+@SQLITE_ONLY
+def test_the_copy_leaves_out_what_is_not_committed_and_does_not_wait_for_it(app, runner, tmp_path, backend):
+    """A write transaction is open (an answer half-stored) while the backup runs: the copy is made
+    without waiting for it, and holds none of it."""
+    with app.app_context():
+        database = db.engine.url.database
+    writer = sqlite3.connect(database, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("INSERT INTO organisations (name, name_key, type, created_at) "
+                       "VALUES ('Halvsparad förening', 'halvsparad förening', 'annan', '2026-12-01 19:00:00')")
+        result = runner.invoke(args=["backup", str(tmp_path / "copy.sqlite3")])
+        assert result.exit_code == 0, result.output
+        writer.execute("COMMIT")
+    finally:
+        writer.close()
+    with closing(sqlite3.connect(tmp_path / "copy.sqlite3")) as copy:
+        assert copy.execute("SELECT count(*) FROM organisations").fetchone() == (0,)
+        assert copy.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    with closing(sqlite3.connect(database)) as source:
+        assert source.execute("SELECT name FROM organisations").fetchall() == [("Halvsparad förening",)]
