@@ -68,10 +68,6 @@ def default_settings(instance_path: str) -> dict:
         # A person may take their time over a form: the CSRF token lives as long as the session.
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
-        # Bytes a request body may have: more gets 413 before anything reads it. The register upload
-        # (and its confirmation) may take FORMSVC_UPLOAD_MAX_BYTES instead (see security.larger_body).
-        "MAX_CONTENT_LENGTH": 1024 * 1024,
-        "FORMSVC_UPLOAD_MAX_BYTES": 8 * 1024 * 1024,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Several workers or hosts must share the counts: e.g. redis://127.0.0.1:6379 (see security.py).
         "RATELIMIT_ENABLED": True,
@@ -95,6 +91,10 @@ def default_settings(instance_path: str) -> dict:
         # Seconds a worker reuses the organisation register it read for form pages (changes made in other
         # workers or hosts show after this; the worker that made one shows it at once).
         "FORMSVC_REGISTER_CACHE_SECONDS": 5,
+        # Bytes a request body may have: more gets 413 before anything reads it. The register upload
+        # (and its confirmation) may take FORMSVC_UPLOAD_MAX_BYTES instead (see security.larger_body).
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "FORMSVC_UPLOAD_MAX_BYTES": 8 * 1024 * 1024,
         # Newsletter: a confirmation link lasts this many days; one confirmation mail per address per
         # interval (seconds) however often it is entered; unconfirmed sign-ups pruned after PENDING_DAYS;
         # requests per client to the confirm and unsubscribe links.
