@@ -174,9 +174,7 @@ class FileProblem(ValueError):
 
 def read_rows(filename: str, data: bytes) -> list[dict]:
     """The rows of a CSV or XLSX file as dicts keyed name/type/contact_name/contact_email, with `_line`."""
-    limit = current_app.config["FORMSVC_UPLOAD_MAX_BYTES"]
-    if len(data) > limit:
-        raise FileProblem(gettext("Filen är för stor (högst %(n)d MB).", n=limit // (1024 * 1024)))
+    _check_size(len(data))
     suffix = Path(filename or "").suffix.lower()
     if suffix == ".csv":
         table = _csv_table(data)
@@ -188,7 +186,14 @@ def read_rows(filename: str, data: bytes) -> list[dict]:
 
 
 def read_file(path: Path) -> list[dict]:
+    _check_size(path.stat().st_size)  # before reading it all into memory
     return read_rows(path.name, path.read_bytes())
+
+
+def _check_size(size: int) -> None:
+    limit = current_app.config["FORMSVC_UPLOAD_MAX_BYTES"]
+    if size > limit:
+        raise FileProblem(gettext("Filen är för stor (högst %(n)d MB).", n=limit // (1024 * 1024)))
 
 
 def _csv_table(data: bytes) -> list[list[str]]:

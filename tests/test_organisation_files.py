@@ -229,3 +229,13 @@ def test_control_characters_in_a_returned_preview_are_refused(app, staff_client)
     assert response.status_code == 422
     assert unescape(text_of(response)).count("innehåller ett styrtecken") == 2
     assert organisation_count(app) == 0
+
+
+def test_the_command_refuses_a_file_over_the_upload_limit(make_app, tmp_path):
+    """Bad input: a 2 MB register file to a service whose upload limit is 1 MB."""
+    app = make_app(FORMSVC_UPLOAD_MAX_BYTES=1024 * 1024)
+    path = tmp_path / "register.csv"
+    path.write_bytes(b"name,type\n" + b"Sala kommun,kommun\n" * 110_000)
+    result = app.test_cli_runner().invoke(args=["orgs", "import", str(path)])
+    assert result.exit_code == 1 and "Filen är för stor (högst 1 MB)" in result.output
+    assert organisation_count(app) == 0
