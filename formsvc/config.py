@@ -35,6 +35,8 @@ ENVIRONMENT = {
     "FORMSVC_RATELIMIT_KEY_PREFIX": ("RATELIMIT_KEY_PREFIX", str),
     "FORMSVC_PROXY_COUNT": ("FORMSVC_PROXY_COUNT", int),
     "FORMSVC_SMTP_TIMEOUT": ("FORMSVC_SMTP_TIMEOUT", float),
+    "FORMSVC_MAX_CONTENT_LENGTH": ("MAX_CONTENT_LENGTH", int),
+    "FORMSVC_UPLOAD_MAX_BYTES": ("FORMSVC_UPLOAD_MAX_BYTES", int),
     "MAIL_SERVER": ("MAIL_SERVER", str),
     "MAIL_PORT": ("MAIL_PORT", int),
     "MAIL_USE_TLS": ("MAIL_USE_TLS", _bool),
@@ -102,6 +104,10 @@ def default_settings(instance_path: str) -> dict:
         # Seconds a worker reuses the organisation register it read for form pages (changes made in other
         # workers or hosts show after this; the worker that made one shows it at once).
         "FORMSVC_REGISTER_CACHE_SECONDS": 5,
+        # Bytes a request body may have: more gets 413 before anything reads it. The register upload
+        # (and its confirmation) may take FORMSVC_UPLOAD_MAX_BYTES instead (see security.larger_body).
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "FORMSVC_UPLOAD_MAX_BYTES": 8 * 1024 * 1024,
         # Newsletter: a confirmation link lasts this many days; one confirmation mail per address per
         # interval (seconds) however often it is entered; unconfirmed sign-ups pruned after PENDING_DAYS;
         # requests per client to the confirm and unsubscribe links.

@@ -1,4 +1,4 @@
-"""The database: engine settings that make SQLite safe, migrations, `init-db` and /healthz."""
+"""The database: engine settings that make SQLite safe, migrations, `init-db`, `backup` and /healthz."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 
+from .backup import backup_command
 from .config import PACKAGE_DIR
 from .extensions import db, migrate
 
@@ -33,6 +34,7 @@ def init_app(app: Flask) -> None:
             event.listen(db.engine, "connect", _sqlite_connect)
             event.listen(db.engine, "begin", partial(_sqlite_begin, writers_lock(db.engine)))
     app.cli.add_command(init_db_command)
+    app.cli.add_command(backup_command)
     app.add_url_rule("/healthz", "healthz", read_only(healthz))
 
 

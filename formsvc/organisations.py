@@ -12,7 +12,9 @@ import re
 import time
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import click
@@ -45,8 +47,18 @@ COLUMNS = {
     "contact_name": ("contact_name", "kontaktperson", "kontakt"),
     "contact_email": ("contact_email", "e-post", "epost", "email", "e-mail", "kontakt_epost"),
 }
-MAX_FILE_BYTES = 2 * 1024 * 1024
-MAX_ROWS = 5000
+MAX_ROWS = 5000  # lines after the heading; reading stops after one more, so a huge file costs no more
+MAX_COLUMNS = 50  # columns read (the register has four; a sheet may declare 16 384)
+MAX_UNPACKED_BYTES = 25 * 1024 * 1024  # an XLSX file's parts, unpacked: more is a zip bomb, not a register
+# Characters no register holds: C0 and C1 control characters but tab and line breaks (which are spaces here).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# What openpyxl raises for a part of a file it cannot read (XML that is not well formed, a shared-string
+# index or cell reference that does not exist, a number or date that is not one, a broken zip):
+# the file is bad, not the service.
+XLSX_ERRORS = (
+    zipfile.BadZipFile, zlib.error, InvalidFileException, SyntaxError, ValueError, TypeError, LookupError,
+    OverflowError, OSError, EOFError,
+)
 
 def find_by_name(name: str | None) -> Organisation | None:
     if not name or not name.strip():
@@ -118,7 +130,10 @@ def check_rows(rows: list[dict], first_line: int = 2, ignore: Organisation | Non
         kind = type_key(_text(row, "type"))
         email = _text(row, "contact_email").strip()
         problem = None
-        if not name:
+        control = next((column for column in COLUMNS if CONTROL.search(_text(row, column))), None)
+        if control:
+            problem = (control, gettext("innehåller ett styrtecken (ett osynligt tecken som inte hör hemma i text)"))
+        elif not name:
             problem = ("name", gettext("namn saknas"))
         elif len(name) > 200:
             problem = ("name", gettext("namnet är längre än 200 tecken"))
@@ -159,8 +174,7 @@ class FileProblem(ValueError):
 
 def read_rows(filename: str, data: bytes) -> list[dict]:
     """The rows of a CSV or XLSX file as dicts keyed name/type/contact_name/contact_email, with `_line`."""
-    if len(data) > MAX_FILE_BYTES:
-        raise FileProblem(gettext("Filen är för stor (högst 2 MB)."))
+    _check_size(len(data))
     suffix = Path(filename or "").suffix.lower()
     if suffix == ".csv":
         table = _csv_table(data)
@@ -172,7 +186,14 @@ def read_rows(filename: str, data: bytes) -> list[dict]:
 
 
 def read_file(path: Path) -> list[dict]:
+    _check_size(path.stat().st_size)  # before reading it all into memory
     return read_rows(path.name, path.read_bytes())
+
+
+def _check_size(size: int) -> None:
+    limit = current_app.config["FORMSVC_UPLOAD_MAX_BYTES"]
+    if size > limit:
+        raise FileProblem(gettext("Filen är för stor (högst %(n)d MB).", n=limit // (1024 * 1024)))
 
 
 def _csv_table(data: bytes) -> list[list[str]]:
@@ -184,18 +205,45 @@ def _csv_table(data: bytes) -> list[list[str]]:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel  # one column, or too little to tell: plain commas
-    return [row for row in csv.reader(io.StringIO(text, newline=""), dialect)]
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    table = []
+    try:
+        for row in islice(reader, MAX_ROWS + 2):
+            table.append(row[:MAX_COLUMNS])
+    except csv.Error as error:  # e.g. a field longer than the csv module's limit (131 072 characters)
+        raise FileProblem(
+            gettext("Rad %(line)d kunde inte läsas: ett fält är för långt eller felaktigt.", line=reader.line_num)
+        ) from error
+    return table
 
 def _xlsx_table(data: bytes) -> list[list[str]]:
+    """The first sheet's rows, read one at a time (openpyxl's read-only mode) up to the row limit."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(part.file_size for part in archive.infolist())
+    except XLSX_ERRORS as error:
+        raise FileProblem(gettext("Filen kunde inte läsas som en Excel-fil (.xlsx).")) from error
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise FileProblem(gettext("Excel-filen blir för stor när den packas upp (högst %(n)d MB).",
+                                  n=MAX_UNPACKED_BYTES // (1024 * 1024)))
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as error:
-        raise FileProblem(gettext("Filen kunde inte läsas som en Excel-fil (.xlsx).")) from error
-    try:
         sheet = workbook.worksheets[0]
-        return [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    except XLSX_ERRORS as error:
+        raise FileProblem(gettext("Filen kunde inte läsas som en Excel-fil (.xlsx).")) from error
+    table = []
+    try:
+        # Not the declared width when it is wider: it pads every row to it (A1:XFD1 is 16 384 columns).
+        rows = sheet.iter_rows(values_only=True, max_col=min(sheet.max_column or MAX_COLUMNS, MAX_COLUMNS))
+        for row in islice(rows, MAX_ROWS + 2):
+            table.append(["" if v is None else str(v) for v in row])
+    except XLSX_ERRORS as error:
+        raise FileProblem(
+            gettext("Excel-filen är skadad: rad %(line)d kunde inte läsas.", line=len(table) + 1)
+        ) from error
     finally:
         workbook.close()
+    return table
 
 def _rows_from_table(table: list[list[str]]) -> list[dict]:
     if not table:
@@ -248,7 +296,8 @@ def import_command(path: Path, demo_contacts: bool, dry_run: bool) -> None:
             row["contact_email"] = row.get("contact_email") or demo_email(row.get("name") or "")
     report = check_rows(rows)
     for rejected in report.rejected:
-        click.echo(f"{path}:{rejected.line}: {rejected.row.get('name') or '(no name)'}: {rejected.reason}", err=True)
+        name = CONTROL.sub("?", _text(rejected.row, "name")) or "(no name)"  # no escape sequences to the terminal
+        click.echo(f"{path}:{rejected.line}: {name}: {rejected.reason}", err=True)
     if report.rejected:
         raise click.ClickException(f"{len(report.rejected)} rows rejected; nothing was imported.")
     if dry_run:

@@ -58,6 +58,25 @@ def set_headers(response):
     return response
 
 
+def larger_body(setting: str):
+    """Let a view take a request body up to the setting's number of bytes instead of MAX_CONTENT_LENGTH
+    (e.g. a file upload). Decorate the view function below its route decorator."""
+
+    def mark(view):
+        view.body_limit_setting = setting
+        return view
+
+    return mark
+
+
+def apply_body_limit():
+    """The body limit of a view marked with `larger_body`: set before the CSRF and NUL checks parse the
+    body, so nothing bigger than the limit is ever read (Werkzeug answers 413 first)."""
+    setting = getattr(current_app.view_functions.get(request.endpoint), "body_limit_setting", None)
+    if setting:
+        request.max_content_length = request.max_form_memory_size = current_app.config[setting]
+
+
 def _has_nul(values) -> bool:
     return any("\x00" in key or any("\x00" in value for value in items) for key, items in values.lists())
 
@@ -125,6 +144,7 @@ def init_app(app: Flask) -> None:
     # check_csrf runs Flask-WTF's check; its own hook stays off so it does not run twice.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
+    app.before_request(apply_body_limit)
     app.before_request(refuse_nul)
     app.before_request(check_csrf)
     in_memory = app.config["RATELIMIT_STORAGE_URI"].startswith("memory")

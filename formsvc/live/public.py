@@ -18,6 +18,10 @@ from .voting import RoundClosed, cast_vote, current_ranking, device_voter_key, s
 
 bp = Blueprint("live", __name__, url_prefix="/live")
 VOTES_REMEMBERED = 10  # rounds this browser remembers its voter key for (to show the receipt)
+# The query parameters the vote page reads and passes on when it redirects to the code as stored: the
+# seat code from a slip's QR code, and the language. Anything else is dropped: url_for would take
+# `code`, `_method`, `_external` or `_scheme` from the address as its own arguments.
+KEPT_ARGS = ("plats", "lang")
 
 
 def _failed(response) -> bool:
@@ -93,7 +97,8 @@ def vote(code: str):
     if live_round is None:
         return _unknown_code(code)
     if codes.normalise(code) != code:
-        return redirect(url_for(".vote", code=live_round.join_code, **request.args), 303)
+        kept = {key: request.args[key] for key in KEPT_ARGS if key in request.args}
+        return redirect(url_for(".vote", code=live_round.join_code, **kept), 303)
     if not _takes_votes(live_round):
         return _closed(live_round)
     voter_key = _remembered_key(live_round)

@@ -18,6 +18,7 @@ from ..audit import audit
 from ..extensions import db
 from ..models import Organisation, name_key
 from ..organisations import TYPES, FileProblem, add_organisations, all_organisations, check_rows, read_rows
+from ..security import larger_body
 from .blueprint import bp
 
 
@@ -95,6 +96,7 @@ def edit_organisation(organisation_id: int):
 
 
 @bp.route("/organisations/import", methods=["GET", "POST"])
+@larger_body("FORMSVC_UPLOAD_MAX_BYTES")
 def import_organisations():
     """Upload a CSV or XLSX file: a preview of what would be imported and which rows are refused, and why."""
     form = UploadForm()
@@ -122,6 +124,7 @@ def _preview(rows: list[dict], filename: str):
 
 
 @bp.post("/organisations/import/confirm")
+@larger_body("FORMSVC_UPLOAD_MAX_BYTES")  # the preview's rows come back in one field
 def confirm_import():
     """Import the previewed rows: all of them, checked again now, or none."""
     form = ConfirmImportForm()
