@@ -226,6 +226,9 @@ class FieldType:
     needs_choices: bool = False
     countable: bool = False  # answers are option keys: counted per option in SQL
     multiple: bool = False  # the answer is a list
+    # A link's query parameters may fill it: picked values only (options, the register's organisation), never
+    # typed personal data. An e-mail address from a link could send someone's receipt elsewhere.
+    from_link: bool = False
 
 
 FIELD_TYPES: dict[str, FieldType] = {
@@ -235,10 +238,10 @@ FIELD_TYPES: dict[str, FieldType] = {
     "phone": FieldType(build_phone),
     "number": FieldType(build_number),
     "date": FieldType(build_date),
-    "choice": FieldType(build_choice, needs_choices=True, countable=True),
-    "multichoice": FieldType(build_multichoice, needs_choices=True, countable=True, multiple=True),
-    "ranking": FieldType(build_ranking, needs_choices=True, countable=True, multiple=True),
-    "yesno": FieldType(build_choice, countable=True),
+    "choice": FieldType(build_choice, needs_choices=True, countable=True, from_link=True),
+    "multichoice": FieldType(build_multichoice, needs_choices=True, countable=True, multiple=True, from_link=True),
+    "ranking": FieldType(build_ranking, needs_choices=True, countable=True, multiple=True, from_link=True),
+    "yesno": FieldType(build_choice, countable=True, from_link=True),
     "consent": FieldType(build_consent),
-    "organisation": FieldType(build_organisation),
+    "organisation": FieldType(build_organisation, from_link=True),
 }
