@@ -66,12 +66,30 @@ def build_textarea(spec, t):
     return fields.TextAreaField(spec.label, [*_text_presence(spec, t), _length(spec, t)], description=spec.help)
 
 
+class AsciiLocalPart:
+    """No letters outside ASCII before the @: many mail servers do not take such addresses (SMTPUTF8), and
+    the receipt would never arrive. After the @ they are a domain name, which mail reaches."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def __call__(self, form, field):
+        if not (field.data or "").rpartition("@")[0].isascii():
+            raise validators.StopValidation(self.message)
+
+
 def build_email(spec, t):
     return fields.EmailField(
         spec.label,
         [
             *_text_presence(spec, t),
             _length(spec, t),
+            AsciiLocalPart(
+                t(
+                    "Vi kan inte skicka till en adress med å, ä, ö eller andra specialtecken före @. "
+                    "Skriv en adress utan dem."
+                )
+            ),
             validators.Email(
                 message=t("Skriv en e-postadress i formen namn@exempel.se."), check_deliverability=False
             ),
