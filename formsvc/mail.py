@@ -69,6 +69,9 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
 
 
+# The hourly cap and `erase` look addresses up in any case.
+sa.Index("ix_outbox_recipient_lower", sa.func.lower(OutboxMessage.recipient))
+
 # Mail rows written beside an answer, in its transaction: built once (see answers.store_answer).
 INSERT_OUTBOX = sa.insert(OutboxMessage.__table__)
 
