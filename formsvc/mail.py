@@ -181,12 +181,11 @@ def send_outbox(limit: int = 500) -> tuple[int, int]:
                 break
             claimed += len(batch)
             for message_id in batch:
-                if not delivery.reached or not _still_ours(sender, message_id):
-                    continue
-                outcome = _send_one(delivery, db.session.get(OutboxMessage, message_id))
+                if not delivery.reached:
+                    break  # the rest of the batch is released below, untried
+                outcome = _send_one(delivery, sender, message_id)
                 sent += outcome == SENT
                 failed += outcome in (PENDING, FAILED)
-                db.session.commit()
     finally:
         delivery.close()
         db.session.rollback()  # whatever an error left half done
@@ -196,20 +195,37 @@ def send_outbox(limit: int = 500) -> tuple[int, int]:
     return sent, failed
 
 
-def _send_one(delivery: Delivery, message: OutboxMessage) -> str:
-    """Send one claimed message, or hold it, or note why it failed; its new status."""
-    message.claimed_at = message.claimed_by = None
+def _send_one(delivery: Delivery, sender: str, message_id: int) -> str | None:
+    """Send one claimed message, or hold it, or note why it failed, and commit; its new status (None: it
+    is no longer this sender's). No transaction is open while the mail server works: on SQLite it would
+    hold the write lock, and every answer would wait for the mail server."""
+    message = _still_ours(sender, message_id)
+    if message is None:
+        db.session.commit()
+        return None
     held = _over_cap(message)
     if held:
-        message.status, message.last_error = HELD, held
+        message.status, message.last_error, message.claimed_at, message.claimed_by = HELD, held, None, None
         log.warning("mail %s to %s held: %s", message.id, message.recipient, held)
+        db.session.commit()
         return HELD
     try:
-        delivery.send(message)
+        mail = _message(message)
+    except Exception as error:  # a message that cannot be built never will be: it fails, the others go on
+        _note_failure(message, error, permanent=True)
+        message.claimed_at = message.claimed_by = None
+        db.session.commit()
+        return message.status
+    outbox_id = message.id
+    db.session.commit()  # the renewed claim is seen by other senders; nothing is held during the send
+    try:
+        delivery.send(mail, outbox_id)
     except Exception as error:  # any error at all: this message fails, the others go on
         _note_failure(message, error, permanent=delivery.reached and _permanent(error))
     else:
         message.status, message.sent_at, message.last_error = SENT, utcnow(), None
+    message.claimed_at = message.claimed_by = None
+    db.session.commit()
     return message.status
 
 
@@ -292,21 +308,19 @@ def _claim(sender: str, limit: int) -> list[int]:
     return ids
 
 
-def _still_ours(sender: str, message_id: int) -> bool:
-    """Renew this sender's claims (the whole batch: a slow server must not let them go stale) and say
-    whether the message is still claimed by it. Committed at once, so other senders see the renewal."""
+def _still_ours(sender: str, message_id: int) -> OutboxMessage | None:
+    """Renew this sender's claims (the whole batch: a slow server must not let them go stale) and return
+    the message if it is still claimed by this sender. The caller commits."""
     db.session.execute(
         sa.update(OutboxMessage)
         .where(OutboxMessage.claimed_by == sender, OutboxMessage.status == SENDING)
         .values(claimed_at=utcnow())
     )
-    ours = db.session.scalar(
-        sa.select(OutboxMessage.id).where(
+    return db.session.scalar(
+        sa.select(OutboxMessage).where(
             OutboxMessage.id == message_id, OutboxMessage.claimed_by == sender, OutboxMessage.status == SENDING
         )
     )
-    db.session.commit()
-    return ours is not None
 
 
 class Delivery:
@@ -317,10 +331,9 @@ class Delivery:
         self.connection: TimedConnection | None = None
         self.reached = True  # False after a failure to connect: the server is down or unreachable
 
-    def send(self, outbox_message: OutboxMessage) -> None:
-        message = _message(outbox_message)
+    def send(self, message: Message, outbox_id: int) -> None:
         if not current_app.config.get("MAIL_SERVER"):
-            _write_to_folder(message, outbox_message.id)
+            _write_to_folder(message, outbox_id)
             return
         if self.connection is None:
             connection = TimedConnection(current_app.extensions["mail"])

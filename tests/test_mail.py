@@ -343,3 +343,40 @@ def test_two_senders_with_a_slow_mail_server_send_each_mail_once(make_app, monke
     received = sorted(message["To"] for message in mailbox.messages)
     assert received == sorted(recipients)  # each once: none missing, none twice
     assert {status for _, _, status in statuses(apps[0])} == {SENT}
+
+
+class BlockingMailbox(Mailbox):
+    """Takes each mail only when the test says so (or after 20 s)."""
+
+    def __init__(self):
+        super().__init__()
+        self.receiving, self.go = threading.Event(), threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        self.receiving.set()
+        await asyncio.get_running_loop().run_in_executor(None, self.go.wait, 20)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_answers_are_stored_while_a_slow_mail_server_takes_a_mail(make_app):
+    """Bad input: a mail server that takes its time over a mail. The sender holds no transaction meanwhile,
+    so an answer given while the server is busy is stored at once (on SQLite it would wait for the write
+    lock until the server had finished)."""
+    mailbox = BlockingMailbox()
+    server = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    server.start()
+    try:
+        app = make_app(MAIL_PORT=server.port)
+        _enqueue(app, "bo@example.org")
+        sender = threading.Thread(target=flush_mail, args=(app,))
+        sender.start()
+        assert mailbox.receiving.wait(10)  # the sender is in the middle of the mail
+        answer = submit(app.test_client(), "nyhetsbrev", NYHETSBREV)
+        server_still_busy = not mailbox.go.is_set() and not mailbox.messages
+        mailbox.go.set()
+        sender.join()
+    finally:
+        mailbox.go.set()
+        server.stop()
+    assert answer.status_code == 303 and server_still_busy
+    assert mailbox.messages[0]["To"] == "bo@example.org"  # then the answer's own mail, in the same run
