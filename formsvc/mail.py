@@ -102,9 +102,13 @@ ANSWER_INDENT = "  "  # how mail/_answers.txt sets an answer below its question
 
 def service_links(context: dict) -> list[str]:
     """The links the code that composes a mail passes to its template (link, confirm_url, unsubscribe_url
-    ...): whole values that are addresses. What a person typed reaches a template inside answers, lines or
-    objects, never as such a value, so it is never among them."""
-    return [value for value in context.values() if isinstance(value, str) and URL.fullmatch(value)]
+    ...): whole values that are addresses; and those in the intro staff wrote in the form definition (an
+    invitation quotes it). What a person typed reaches a template inside answers, lines or objects, never
+    as such a value, so it is never among them. A link written literally in a template is not either:
+    pass it as a value."""
+    passed = [value for value in context.values() if isinstance(value, str) and URL.fullmatch(value)]
+    intro = getattr(context.get("definition"), "intro", None) or ""
+    return passed + [url.rstrip(TRAILING) for url in URL.findall(intro)]
 
 
 def _paragraphs(text: str, links=()) -> list[Markup]:
