@@ -37,6 +37,7 @@ ENVIRONMENT = {
     "FORMSVC_SMTP_TIMEOUT": ("FORMSVC_SMTP_TIMEOUT", float),
     "FORMSVC_MAX_CONTENT_LENGTH": ("MAX_CONTENT_LENGTH", int),
     "FORMSVC_UPLOAD_MAX_BYTES": ("FORMSVC_UPLOAD_MAX_BYTES", int),
+    "FORMSVC_MAIL_PER_ADDRESS_HOUR": ("FORMSVC_MAIL_PER_ADDRESS_HOUR", int),
     "MAIL_SERVER": ("MAIL_SERVER", str),
     "MAIL_PORT": ("MAIL_PORT", int),
     "MAIL_USE_TLS": ("MAIL_USE_TLS", _bool),
@@ -59,6 +60,9 @@ def default_settings(instance_path: str) -> dict:
         "FORMSVC_MAIL_DIR": str(instance / "mail"),  # where mail goes when no MAIL_SERVER is set
         "FORMSVC_MAIL_FLUSH_SECONDS": 0,  # >0: send the outbox in the background (dev server)
         "FORMSVC_MAIL_MAX_ATTEMPTS": 8,
+        # Mails sent to one address in an hour before the next is held for staff (/staff/outbox); 0: no cap.
+        # Joining with the newsletter makes four mails to one person (receipt, welcome, confirm, welcome).
+        "FORMSVC_MAIL_PER_ADDRESS_HOUR": 8,
         "FORMSVC_SMTP_TIMEOUT": 30,  # seconds to wait for the mail server before trying again later
         "MAIL_SERVER": None,
         "MAIL_PORT": 25,

@@ -1,7 +1,10 @@
 """The outbox: mail is written in the caller's transaction and sent afterwards, with retries.
 
 A mail server that is down delays mail and loses none. Senders on several hosts can run at once:
-each claims its messages first (row locks with SKIP LOCKED on PostgreSQL; SQLite has one writer).
+each claims a small batch first (row locks with SKIP LOCKED on PostgreSQL; SQLite has one writer), renews
+its claim before each send and sends only what is still its own, so no mail goes out twice. One mail that
+cannot be sent is marked failed with its reason and stops nothing else. Mails to one address are capped per
+hour: one over the cap is held for staff (/staff/outbox), not sent.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import re
 import smtplib
 import threading
 import time
+import uuid
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 from pathlib import Path
@@ -30,9 +34,12 @@ from .models import UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
 
-PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
-# A claim older than this belongs to a sender that died; the message is tried again.
+PENDING, SENDING, SENT, FAILED, HELD = "pending", "sending", "sent", "failed", "held"
+# A claim not renewed for this long belongs to a sender that died; the message is tried again. A sender
+# renews its claims before each send, so this must only exceed what one message may take (a few
+# FORMSVC_SMTP_TIMEOUTs).
 CLAIM_TIMEOUT = timedelta(minutes=10)
+CLAIM_BATCH = 10  # messages one sender holds at a time: the others are free for another sender
 IMAGES = {"sticker.png": ("image/png", "klistermarke")}  # attachable file -> (type, Content-ID)
 
 
@@ -53,9 +60,17 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(32))  # the sender run holding the claim
+    # The addresses the service wrote into the mail (confirm, unsubscribe, form links): the HTML part makes
+    # these, and nothing a person typed, into links.
+    links: Mapped[list | None] = mapped_column(sa.JSON)
+    cap_exempt: Mapped[bool] = mapped_column(default=False, server_default=sa.false())  # released by staff
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
 
+
+# The hourly cap and `erase` look addresses up in any case.
+sa.Index("ix_outbox_recipient_lower", sa.func.lower(OutboxMessage.recipient))
 
 # Mail rows written beside an answer, in its transaction: built once (see answers.store_answer).
 INSERT_OUTBOX = sa.insert(OutboxMessage.__table__)
@@ -73,26 +88,43 @@ def render_mail(template: str, **context) -> tuple[str, str]:
     return subject, text
 
 
-def html_body(subject: str, text: str, images=()) -> str:
-    """The HTML part: the plain text in the mail layout. Made when the mail is sent, so the outbox keeps
-    (and `erase` searches) one copy of the text."""
+def html_body(subject: str, text: str, images=(), links=()) -> str:
+    """The HTML part: the plain text in the mail layout, the service's own `links` clickable. Made when the
+    mail is sent, so the outbox keeps (and `erase` searches) one copy of the text."""
     layout = current_app.jinja_env.get_template("mail/layout.html")
-    return layout.render(subject=subject, paragraphs=_paragraphs(text), images=images)
+    return layout.render(subject=subject, paragraphs=_paragraphs(text, links), images=images)
 
 
 URL = re.compile(r"https?://[^\s<>\"]+")
+TRAILING = ".,;:!?)]}'"  # punctuation after a link in a sentence, not part of it
 ANSWER_INDENT = "  "  # how mail/_answers.txt sets an answer below its question
 
 
-def _paragraphs(text: str) -> list[Markup]:
-    """The text body as HTML paragraphs, links made clickable; everything else escaped."""
+def service_links(context: dict) -> list[str]:
+    """The links the code that composes a mail passes to its template (link, confirm_url, unsubscribe_url
+    ...): whole values that are addresses; and those in the intro staff wrote in the form definition (an
+    invitation quotes it). What a person typed reaches a template inside answers, lines or objects, never
+    as such a value, so it is never among them. A link written literally in a template is not either:
+    pass it as a value."""
+    passed = [value for value in context.values() if isinstance(value, str) and URL.fullmatch(value)]
+    intro = getattr(context.get("definition"), "intro", None) or ""
+    return passed + [url.rstrip(TRAILING) for url in URL.findall(intro)]
+
+
+def _paragraphs(text: str, links=()) -> list[Markup]:
+    """The text body as HTML paragraphs, everything escaped; the service's own links made clickable. An
+    address a person typed into a form stays text: the service must not become a way to send strangers
+    clickable links under the secretariat's name."""
+    links = set(links)
 
     def linked(line: str) -> Markup:
         out, last = Markup(""), 0
         for match in URL.finditer(line):
-            url = match.group(0)
+            url = match.group(0).rstrip(TRAILING)
+            if url not in links:
+                continue
             out += escape(line[last : match.start()]) + Markup('<a href="{0}">{0}</a>').format(url)
-            last = match.end()
+            last = match.start() + len(url)
         return out + escape(line[last:])
 
     def lines(block: str) -> Markup:
@@ -120,6 +152,7 @@ def compose(recipient: str, template: str, headers: dict | None = None, images=(
         "body_text": text,
         "headers": headers or {},
         "images": list(images),
+        "links": service_links(context),
     }
 
 
@@ -138,60 +171,130 @@ def _sender_domain() -> str:
 def send_outbox(limit: int = 500) -> tuple[int, int]:
     """Send what is due, over one connection to the mail server. Returns (sent, failed attempts).
 
+    Claims small batches under a name of its own and, before each send, renews its claims and checks
+    that the message is still its own: another sender may have taken over a claim that went stale.
     When the server cannot be reached the rest of the batch is left for the next run untried: one
     attempt tells that it is down, and each further one could wait the whole SMTP timeout."""
-    sent = failed = 0
-    claimed = _claim(limit)
+    sender = uuid.uuid4().hex
+    sent = failed = claimed = 0
     delivery = Delivery()
     try:
-        for index, message_id in enumerate(claimed):
-            message = db.session.get(OutboxMessage, message_id)
-            try:
-                delivery.send(message)
-            except (smtplib.SMTPException, OSError) as error:
-                failed += 1
-                _note_failure(message, error)
+        while claimed < limit and delivery.reached:
+            batch = _claim(sender, min(CLAIM_BATCH, limit - claimed))
+            if not batch:
+                break
+            claimed += len(batch)
+            for message_id in batch:
                 if not delivery.reached:
-                    _release(claimed[index + 1:])
-                    break
-            else:
-                sent += 1
-                message.status, message.sent_at, message.last_error = SENT, utcnow(), None
-            finally:
-                message.claimed_at = None
-                db.session.commit()
+                    break  # the rest of the batch is released below, untried
+                outcome = _send_one(delivery, sender, message_id)
+                sent += outcome == SENT
+                failed += outcome in (PENDING, FAILED)
     finally:
         delivery.close()
+        db.session.rollback()  # whatever an error left half done
+        with contextlib.suppress(sa.exc.SQLAlchemyError):  # else the claims go stale and are taken again
+            _release(sender)
+            db.session.commit()
     return sent, failed
 
 
-def _note_failure(message: OutboxMessage, error: Exception) -> None:
+def _send_one(delivery: Delivery, sender: str, message_id: int) -> str | None:
+    """Send one claimed message, or hold it, or note why it failed, and commit; its new status (None: it
+    is no longer this sender's). No transaction is open while the mail server works: on SQLite it would
+    hold the write lock, and every answer would wait for the mail server."""
+    message = _still_ours(sender, message_id)
+    if message is None:
+        db.session.commit()
+        return None
+    held = _over_cap(message)
+    if held:
+        message.status, message.last_error, message.claimed_at, message.claimed_by = HELD, held, None, None
+        log.warning("mail %s to %s held: %s", message.id, message.recipient, held)
+        db.session.commit()
+        return HELD
+    try:
+        mail = _message(message)
+    except Exception as error:  # a message that cannot be built never will be: it fails, the others go on
+        _note_failure(message, error, permanent=True)
+        message.claimed_at = message.claimed_by = None
+        db.session.commit()
+        return message.status
+    outbox_id = message.id
+    db.session.commit()  # the renewed claim is seen by other senders; nothing is held during the send
+    try:
+        delivery.send(mail, outbox_id)
+    except Exception as error:  # any error at all: this message fails, the others go on
+        _note_failure(message, error, permanent=delivery.reached and _permanent(error))
+    else:
+        message.status, message.sent_at, message.last_error = SENT, utcnow(), None
+    message.claimed_at = message.claimed_by = None
+    db.session.commit()
+    return message.status
+
+
+def _over_cap(message: OutboxMessage) -> str | None:
+    """Why the message must wait for staff, if the address has had the hour's share of mail already.
+
+    Text a person types can make the service mail any address (a receipt goes where the form says):
+    the cap keeps that from becoming a way to flood someone. The secretariat's own address is not capped;
+    a message staff released is not either."""
+    cap = current_app.config["FORMSVC_MAIL_PER_ADDRESS_HOUR"]
+    recipient = message.recipient.lower()
+    ours = (current_app.config.get("FORMSVC_SECRETARIAT_EMAIL") or "").lower()
+    if not cap or message.cap_exempt or recipient == ours:
+        return None
+    count = db.session.scalar(
+        sa.select(sa.func.count(OutboxMessage.id)).where(
+            sa.func.lower(OutboxMessage.recipient) == recipient,
+            OutboxMessage.status == SENT,
+            OutboxMessage.sent_at > utcnow() - timedelta(hours=1),
+        )
+    )
+    if count < cap:
+        return None
+    return f"{count} mails sent to this address in the last hour (FORMSVC_MAIL_PER_ADDRESS_HOUR = {cap})"
+
+
+def _permanent(error: Exception) -> bool:
+    """True when trying again cannot help: the server refused for good (5xx), or the message could not be
+    built or sent at all (an address the server does not take, a bug). Connection trouble is temporary."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code >= 500
+    return not isinstance(error, (smtplib.SMTPException, OSError))
+
+
+def _note_failure(message: OutboxMessage, error: Exception, permanent: bool = False) -> None:
     message.attempts += 1
     message.last_error = f"{type(error).__name__}: {error}"[:1000]
-    give_up = message.attempts >= current_app.config["FORMSVC_MAIL_MAX_ATTEMPTS"]
+    give_up = permanent or message.attempts >= current_app.config["FORMSVC_MAIL_MAX_ATTEMPTS"]
     message.status = FAILED if give_up else PENDING
     # 1, 2, 4, ... minutes, at most an hour apart.
     message.next_attempt_at = utcnow() + timedelta(minutes=min(2 ** (message.attempts - 1), 60))
     log.warning("mail %s to %s not sent: %s", message.id, message.recipient, message.last_error)
 
 
-def _release(ids: list[int]) -> None:
-    """Give claimed messages back, untried: due again at once, no attempt counted."""
-    if ids:
-        db.session.execute(
-            sa.update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(status=PENDING, claimed_at=None)
-        )
+def _release(sender: str) -> None:
+    """Give back what this sender still holds, untried: due again at once, no attempt counted."""
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.claimed_by == sender, OutboxMessage.status == SENDING)
+        .values(status=PENDING, claimed_at=None, claimed_by=None)
+    )
 
 
-def _claim(limit: int) -> list[int]:
-    """Mark due messages as being sent by us, in a short transaction of its own."""
+def _claim(sender: str, limit: int) -> list[int]:
+    """Mark due messages as being sent by `sender`, in a short transaction of its own."""
     now = utcnow()
+    stale = sa.or_(OutboxMessage.claimed_at < now - CLAIM_TIMEOUT, OutboxMessage.claimed_at.is_(None))
     due = (
         sa.select(OutboxMessage.id)
         .where(
             sa.or_(
                 sa.and_(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now),
-                sa.and_(OutboxMessage.status == SENDING, OutboxMessage.claimed_at < now - CLAIM_TIMEOUT),
+                sa.and_(OutboxMessage.status == SENDING, stale),
             )
         )
         .order_by(OutboxMessage.id)
@@ -201,10 +304,27 @@ def _claim(limit: int) -> list[int]:
     ids = list(db.session.scalars(due))
     if ids:
         db.session.execute(
-            sa.update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(status=SENDING, claimed_at=now)
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(status=SENDING, claimed_at=now, claimed_by=sender)
         )
     db.session.commit()
     return ids
+
+
+def _still_ours(sender: str, message_id: int) -> OutboxMessage | None:
+    """Renew this sender's claims (the whole batch: a slow server must not let them go stale) and return
+    the message if it is still claimed by this sender. The caller commits."""
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.claimed_by == sender, OutboxMessage.status == SENDING)
+        .values(claimed_at=utcnow())
+    )
+    return db.session.scalar(
+        sa.select(OutboxMessage).where(
+            OutboxMessage.id == message_id, OutboxMessage.claimed_by == sender, OutboxMessage.status == SENDING
+        )
+    )
 
 
 class Delivery:
@@ -215,10 +335,9 @@ class Delivery:
         self.connection: TimedConnection | None = None
         self.reached = True  # False after a failure to connect: the server is down or unreachable
 
-    def send(self, outbox_message: OutboxMessage) -> None:
-        message = _message(outbox_message)
+    def send(self, message: Message, outbox_id: int) -> None:
         if not current_app.config.get("MAIL_SERVER"):
-            _write_to_folder(message, outbox_message.id)
+            _write_to_folder(message, outbox_id)
             return
         if self.connection is None:
             connection = TimedConnection(current_app.extensions["mail"])
@@ -230,8 +349,8 @@ class Delivery:
             self.connection = connection
         try:
             self.connection.send(message)
-        except (smtplib.SMTPException, OSError):
-            self.close()  # the connection may be broken; the next message gets a new one
+        except Exception:
+            self.close()  # the connection may be broken, or halfway through a message: the next gets a new one
             raise
 
     def close(self) -> None:
@@ -270,7 +389,9 @@ def _message(outbox_message: OutboxMessage) -> Message:
         subject=outbox_message.subject,
         recipients=[outbox_message.recipient],
         body=outbox_message.body_text,
-        html=html_body(outbox_message.subject, outbox_message.body_text, outbox_message.images),
+        html=html_body(
+            outbox_message.subject, outbox_message.body_text, outbox_message.images, outbox_message.links or ()
+        ),
         # Every mail here is machine-sent (RFC 3834): mail programs then send no out-of-office reply to it.
         extra_headers={"Auto-Submitted": "auto-generated"}
         | {name: _header(name, value) for name, value in outbox_message.headers.items()},
@@ -329,8 +450,15 @@ def mail_cli() -> None:
 def send_command(watch: float) -> None:
     """Send the mail that is due (retries failed mail with back-off)."""
     while True:
-        sent, failed = send_outbox()
-        click.echo(f"Sent {sent}, failed {failed}.")
+        try:
+            sent, failed = send_outbox()
+        except Exception as error:  # e.g. the database is away for a moment: a watcher goes on
+            if not watch:
+                raise
+            log.exception("sending the outbox failed")
+            click.echo(f"Sending failed, trying again in {watch:g} s: {type(error).__name__}: {error}", err=True)
+        else:
+            click.echo(f"Sent {sent}, failed {failed}.")
         if not watch:
             break
         time.sleep(watch)

@@ -78,6 +78,10 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/staff/password"): Case({}, LOGIN, 200, LOGIN),
     ("POST", "/staff/password"): Case({}, LOGIN, 422, LOGIN),  # staff: no fields filled in
     ("GET", "/staff/retention"): Case({}, LOGIN, 200, LOGIN),
+    # the outbox's held and failed mails (issue 15); no such mail: 404
+    ("GET", "/staff/outbox"): Case({}, LOGIN, 200, LOGIN),
+    ("POST", "/staff/outbox/<int:message_id>/release"): Case({"message_id": 999999}, LOGIN, 404, LOGIN),
+    ("POST", "/staff/outbox/<int:message_id>/discard"): Case({"message_id": 999999}, LOGIN, 404, LOGIN),
     # newsletter (issue 5); its links share one limit, so only the first names it
     ("GET", "/newsletter/confirm/<token>"): Case(MADE_UP, 404, 404, 404, owner=200, other_args=token("unsubscribe"),
                                                  owner_args=token("confirm"), limit="FORMSVC_NEWSLETTER_LIMIT"),

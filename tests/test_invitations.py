@@ -440,3 +440,21 @@ def test_answers_arriving_at_once_leave_one_current(app):
     assert errors == []
     stored = responses(app, "Organisation 01")
     assert len(stored) == 4 and sum(r.is_current for r in stored) == 1
+
+
+def test_the_invitation_links_the_personal_link_and_the_intro_but_not_register_data(app, smtp, runner):
+    """Bad input: a contact name in the register that is a link. The HTML part links the personal link and
+    the address staff wrote in the form's intro; the contact name stays text."""
+    add_organisations(app, 1)
+    with app.app_context():
+        db.session.execute(sa.update(Organisation).values(contact_name="https://evil.example/kontakt"))
+        db.session.commit()
+    definition = app.extensions["formsvc_catalog"].get("nominering")
+    object.__setattr__(definition, "intro", "Läs mer på https://www.example.org/radet.")
+    invite(runner)
+    flush_mail(app)
+    [mail] = smtp.messages
+    hrefs = re.findall(r'<a href="([^"]+)"', mail.get_body(("html",)).get_content())
+    [personal] = [href for href in hrefs if LINK.fullmatch(href)]
+    assert sorted(hrefs) == sorted([personal, "https://www.example.org/radet"])
+    assert "https://evil.example/kontakt" in mail.get_body(("html",)).get_content()

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 import socket
+import threading
 import time
+from datetime import timedelta
 from email import message_from_bytes, policy
 
 import sqlalchemy as sa
-from helpers import flush_mail, submit
+from aiosmtpd.controller import Controller
+from conftest import STAFF_EMAIL, STAFF_PASSWORD, Mailbox, free_port, staff_user
+from helpers import csrf_token, flush_mail, login, submit, text_of
 
+from formsvc import mail as mail_module
+from formsvc.audit import AuditEvent
 from formsvc.extensions import db
-from formsvc.mail import FAILED, PENDING, SENT, OutboxMessage, enqueue, send_outbox
+from formsvc.mail import FAILED, HELD, PENDING, SENT, OutboxMessage, enqueue, send_outbox
 from formsvc.models import Response, utcnow
 
 NYHETSBREV = {"epost": "ada@example.org", "samtycke": "y"}
@@ -119,3 +127,256 @@ def _definition(app):
 
 def _fake_response():
     return Response(reference="TEST-0001", submitted_at=utcnow(), answers={})
+
+
+# --- Links: the service does not become a way to mail strangers -------------------------------------------
+
+PHISHING = "Logga in här https://evil.example/login?next=1 eller på www.evil.example."
+
+
+def html_part(message) -> str:
+    return message.get_body(("html",)).get_content()
+
+
+def test_links_typed_into_a_form_are_never_links_in_the_mail(app, client, smtp):
+    """Bad input: an accessibility report whose text and page field hold links, sent with a stranger's
+    address as the receipt's: the receipt and the notice quote them as text, never as <a> links."""
+    report = {"sida": "https://evil.example/a", "problem": PHISHING, "epost": "offer@example.org"}
+    assert submit(client, "tillganglighet", report).status_code == 303
+    flush_mail(app)
+    [receipt] = smtp.to("offer@example.org")
+    [notice] = smtp.to("sekretariat@example.org")
+    for message in (receipt, notice):
+        html = html_part(message)
+        assert "evil.example/login?next=1" in html and "https://evil.example/a" in html  # shown, as text
+        assert "<a" not in html, html
+        assert "<https://evil.example" not in message.get_body(("plain",)).get_content()
+
+
+def test_the_services_own_links_stay_links_and_a_typed_name_does_not_become_one(app, client, smtp):
+    """Bad input: a newsletter sign-up whose name is a link. The confirm and unsubscribe links the service
+    wrote are links in the HTML part; the name is text."""
+    answers = {"epost": "ny@example.org", "namn": "https://evil.example/x", "samtycke": "y"}
+    assert submit(client, "nyhetsbrev", answers).status_code == 303
+    flush_mail(app)
+    [mail] = smtp.to("ny@example.org")
+    html = html_part(mail)
+    hrefs = re.findall(r'<a href="([^"]+)"', html)
+    assert len(hrefs) == 2 and all("/newsletter/" in href for href in hrefs)
+    assert "https://evil.example/x" in html and 'href="https://evil.example' not in html
+
+
+# --- A cap per address and hour: mail over it is held for staff --------------------------------------------
+
+
+def statuses(app) -> list[tuple[str, str, str]]:
+    with app.app_context():
+        rows = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id))
+        return [(m.recipient, m.template, m.status) for m in rows]
+
+
+def test_mail_to_an_address_over_the_hourly_cap_is_held_and_staff_release_or_discard_it(make_app, smtp):
+    """Bad input: one address entered in four answers in a row (four receipts to it, half of them written in
+    capitals) with a cap of two an hour. Two go, two are held; the secretariat's notices are not capped."""
+    app = make_app(FORMSVC_MAIL_PER_ADDRESS_HOUR=2)
+    client = app.test_client()
+    for address in ("offer@example.org", "OFFER@example.org") * 2:
+        report = {"problem": "Knappen syns inte.", "epost": address}
+        assert submit(client, "tillganglighet", report).status_code == 303
+    flush_mail(app)
+
+    def to_offer() -> int:
+        return sum("offer@example.org" in message["To"].lower() for message in smtp.messages)
+
+    assert to_offer() == 2 and len(smtp.to("sekretariat@example.org")) == 4
+    held = [row for row in statuses(app) if row[2] == HELD]
+    assert [recipient.lower() for recipient, _, _ in held] == ["offer@example.org"] * 2
+
+    assert client.get("/staff/outbox").status_code == 302  # behind login
+    with app.app_context():
+        db.session.add(staff_user())
+        db.session.commit()
+    assert login(client, STAFF_EMAIL, STAFF_PASSWORD).status_code == 303
+    page = client.get("/staff/outbox")
+    assert page.status_code == 200
+    text = text_of(page)
+    assert text.lower().count("offer@example.org") == 2 and "Hålls kvar" in text and "senaste timmen" in text
+    with app.app_context():
+        query = sa.select(OutboxMessage.id).filter_by(status=HELD).order_by(OutboxMessage.id)
+        first, second = db.session.scalars(query)
+    token = csrf_token(client, "/staff/outbox")
+    released = client.post(f"/staff/outbox/{first}/release", data={"csrf_token": token})
+    assert released.status_code == 303
+    discarded = client.post(f"/staff/outbox/{second}/discard", data={"csrf_token": token})
+    assert discarded.status_code == 303
+    flush_mail(app)
+    assert to_offer() == 3  # the released one went, past the cap
+    with app.app_context():
+        assert db.session.get(OutboxMessage, second) is None
+        actions = set(db.session.scalars(sa.select(AuditEvent.action)))
+        assert {"mail_released", "mail_discarded"} <= actions
+    assert "Inga mejl hålls kvar eller har misslyckats" in text_of(client.get("/staff/outbox"))
+
+
+# --- One message that cannot be sent stops nothing else ----------------------------------------------------
+
+
+def _enqueue(app, *recipients, images=()):
+    with app.test_request_context():
+        for recipient in recipients:
+            enqueue(recipient, "kvitto", images=images, definition=_definition(app), response=_fake_response(),
+                    answers={}, lines=[])
+        db.session.commit()
+
+
+def test_an_address_the_server_refuses_fails_with_its_reason_and_the_others_go(app, smtp):
+    """Bad input: a recipient with a non-ASCII local part (åsa@) in the outbox, e.g. from an older form or
+    the register; the server does not offer SMTPUTF8. It fails at once, with why; the next two are sent."""
+    _enqueue(app, "åsa@example.org", "bo@example.org", "cy@example.org")
+    assert flush_mail(app) == (2, 1)
+    assert sorted(len(smtp.to(a)) for a in ("bo@example.org", "cy@example.org")) == [1, 1]
+    with app.app_context():
+        rows = {m.recipient: m for m in db.session.scalars(sa.select(OutboxMessage))}
+        assert rows["åsa@example.org"].status == FAILED and rows["åsa@example.org"].last_error
+        assert {rows[a].status for a in ("bo@example.org", "cy@example.org")} == {SENT}
+        assert all(m.claimed_by is None for m in rows.values())
+    assert flush_mail(app) == (0, 0)  # not tried again: the server will not take it
+
+
+def test_a_message_that_cannot_be_built_fails_and_the_others_go(app, smtp):
+    """Bad input: a mail naming an image file that does not exist (any error while building a message)."""
+    _enqueue(app, "bo@example.org", images=["saknas.png"])
+    _enqueue(app, "cy@example.org")
+    assert flush_mail(app) == (1, 1)
+    with app.app_context():
+        broken = db.session.scalar(sa.select(OutboxMessage).filter_by(recipient="bo@example.org"))
+        assert broken.status == FAILED and "saknas.png" in broken.last_error
+    assert len(smtp.to("cy@example.org")) == 1
+
+
+def test_mail_stuck_as_sending_by_the_old_sender_is_sent(app, smtp):
+    """A mail left `sending` with no claim time (what an error left behind before) is taken up again."""
+    _enqueue(app, "bo@example.org")
+    with app.app_context():
+        db.session.execute(sa.update(OutboxMessage).values(status="sending", claimed_at=None))
+        db.session.commit()
+    assert flush_mail(app) == (1, 0)
+
+
+def test_the_form_refuses_an_address_with_non_ascii_before_the_at_sign(app, client, smtp):
+    """Bad input: åsa@example.org in the newsletter form: many mail servers refuse it, so the form says so
+    next to the field (422) instead of taking an address no mail would reach. After the @ such letters are
+    a domain name, which mail reaches: anna@åre.example is taken."""
+    response = submit(client, "nyhetsbrev", {"epost": "åsa@example.org", "samtycke": "y"})
+    assert response.status_code == 422
+    assert "å, ä, ö" in text_of(response)
+    assert submit(client, "nyhetsbrev", {"epost": "anna@åre.example", "samtycke": "y"}).status_code == 303
+    assert flush_mail(app) == (1, 0)
+
+
+def test_mail_send_watch_keeps_going_after_an_error(app, monkeypatch):
+    """Bad input: the outbox cannot be read for a moment (the database is away): the watcher says so and
+    tries again, instead of ending with a traceback."""
+    calls = []
+
+    def send_outbox_once_failing():
+        calls.append(1)
+        if len(calls) == 1:
+            raise sa.exc.OperationalError("SELECT", {}, Exception("server closed the connection"))
+        return 0, 0
+
+    class Stop(Exception):
+        pass
+
+    def sleep(seconds):
+        if len(calls) >= 2:
+            raise Stop
+
+    monkeypatch.setattr(mail_module, "send_outbox", send_outbox_once_failing)
+    monkeypatch.setattr(mail_module.time, "sleep", sleep)
+    result = app.test_cli_runner().invoke(args=["mail", "send", "--watch", "1"])
+    assert isinstance(result.exception, Stop), result.output
+    assert len(calls) == 2 and "Sent 0, failed 0." in result.output and "server closed" in result.output
+
+
+# --- Two senders never send one mail twice ------------------------------------------------------------------
+
+
+class SlowMailbox(Mailbox):
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        await asyncio.sleep(0.25)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_two_senders_with_a_slow_mail_server_send_each_mail_once(make_app, monkeypatch):
+    """Two senders (each its own app and connections, as on two hosts) keep sending while a slow server
+    takes each mail in a quarter second, longer together than a claim lasts unrenewed (one second here
+    instead of ten minutes). Every mail arrives once."""
+    monkeypatch.setattr(mail_module, "CLAIM_TIMEOUT", timedelta(seconds=1))
+    mailbox = SlowMailbox()
+    server = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    server.start()
+    try:
+        apps = [make_app(MAIL_PORT=server.port) for _ in range(2)]
+        recipients = [f"p{n}@example.org" for n in range(16)]
+        _enqueue(apps[0], *recipients)
+        errors = []
+
+        def keep_sending(app):
+            try:
+                for _ in range(200):  # a bound, not a timing: stops when nothing is left
+                    flush_mail(app)
+                    if all(status == SENT for _, _, status in statuses(app)):
+                        return
+                    time.sleep(0.05)
+            except Exception as error:  # noqa: BLE001 (reported below)
+                errors.append(error)
+
+        threads = [threading.Thread(target=keep_sending, args=(app,)) for app in apps]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        server.stop()
+    assert not errors
+    received = sorted(message["To"] for message in mailbox.messages)
+    assert received == sorted(recipients)  # each once: none missing, none twice
+    assert {status for _, _, status in statuses(apps[0])} == {SENT}
+
+
+class BlockingMailbox(Mailbox):
+    """Takes each mail only when the test says so (or after 20 s)."""
+
+    def __init__(self):
+        super().__init__()
+        self.receiving, self.go = threading.Event(), threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        self.receiving.set()
+        await asyncio.get_running_loop().run_in_executor(None, self.go.wait, 20)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_answers_are_stored_while_a_slow_mail_server_takes_a_mail(make_app):
+    """Bad input: a mail server that takes its time over a mail. The sender holds no transaction meanwhile,
+    so an answer given while the server is busy is stored at once (on SQLite it would wait for the write
+    lock until the server had finished)."""
+    mailbox = BlockingMailbox()
+    server = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    server.start()
+    try:
+        app = make_app(MAIL_PORT=server.port)
+        _enqueue(app, "bo@example.org")
+        sender = threading.Thread(target=flush_mail, args=(app,))
+        sender.start()
+        assert mailbox.receiving.wait(10)  # the sender is in the middle of the mail
+        answer = submit(app.test_client(), "nyhetsbrev", NYHETSBREV)
+        server_still_busy = not mailbox.go.is_set() and not mailbox.messages
+        mailbox.go.set()
+        sender.join()
+    finally:
+        mailbox.go.set()
+        server.stop()
+    assert answer.status_code == 303 and server_still_busy
+    assert mailbox.messages[0]["To"] == "bo@example.org"  # then the answer's own mail, in the same run

@@ -459,6 +459,57 @@ def test_erase_leaves_no_trace_in_the_subscriber_tables_and_says_what_it_touched
     assert again.exit_code == 0 and "found nowhere" in again.output
 
 
+def _mentions(app) -> tuple[int, int, int]:
+    """How often the tables hold anna@b.se on its own, johanna@b.se and anna@b.se.example."""
+    with app.app_context():
+        tables = [OutboxMessage.__table__, Response.__table__, Subscription.__table__, Organisation.__table__]
+        text = " ".join(str(tuple(row)) for table in tables for row in db.session.execute(sa.select(table))).lower()
+    longer, other = text.count("anna@b.se.example"), text.count("johanna@b.se")
+    return text.count("anna@b.se") - longer - other, other, longer
+
+
+def test_erase_matches_the_whole_address_only_and_scrubs_it_from_free_text(app, client, runner):
+    """Bad input: erasing anna@b.se beside johanna@b.se and anna@b.se.example, in answers' e-mail fields, a
+    free-text answer naming all three (in capitals once), pending receipts and notices, a sign-up and the
+    register. Only anna@b.se goes; the others stay everywhere, and the report says what changed where."""
+    with app.app_context():
+        db.session.add(Organisation(name="Johannas förening", name_key="johannas förening", type="annan",
+                                    contact_email="johanna@b.se"))
+        db.session.commit()
+    mentioning = "Svara anna@b.se. Eller johanna@b.se, inte anna@b.se.example (kopia till ANNA@B.SE)."
+    reports = [
+        {"problem": mentioning, "epost": "johanna@b.se"},
+        {"problem": "Knappen syns inte.", "epost": "anna@b.se"},
+    ]
+    for report in reports:
+        assert submit(client, "tillganglighet", report).status_code == 303
+    assert submit(client, "nyhetsbrev", {**NYHETSBREV, "epost": "anna@b.se.example"}).status_code == 303
+    anna, johanna, longer = _mentions(app)
+    assert anna > 0 and johanna > 0 and longer > 0
+
+    result = runner.invoke(args=["erase", "anna@b.se"])
+    assert result.exit_code == 0, result.output
+    assert _mentions(app) == (0, johanna, longer)
+    with app.app_context():
+        [first, second] = [r.answers for r in db.session.scalars(
+            sa.select(Response).filter_by(form_slug="tillganglighet").order_by(Response.id))]
+        assert first["problem"] == (
+            "Svara [raderad]. Eller johanna@b.se, inte anna@b.se.example (kopia till [raderad])."
+        )
+        assert first["epost"] == "johanna@b.se" and second["epost"] == "[raderad]"
+        assert db.session.scalar(sa.select(Organisation.contact_email)) == "johanna@b.se"
+        assert db.session.scalar(sa.select(Subscription.email)) == "anna@b.se.example"
+        recipients = sorted(db.session.scalars(sa.select(OutboxMessage.recipient)))
+        assert "anna@b.se" not in recipients and "johanna@b.se" in recipients
+    output = result.output
+    assert "outbox mails to the address deleted: 1 (outbox)" in output  # the second answer's receipt
+    # the receipt to johanna@b.se and the secretariat's two notices quoted it
+    assert "outbox mails mentioning the address anonymised: 3 (outbox: subject and text)" in output
+    assert "e-mail fields (and the person's name, phone ...) were anonymised: 1 (tillganglighet: 1)" in output
+    assert "answers whose free text named the address, now [raderad]: 1 (tillganglighet: 1) (responses)" in output
+    assert "newsletter subscriptions deleted: 0" in output and "organisation register contacts cleared: 0" in output
+
+
 def test_erase_refuses_what_is_not_an_address(runner):
     result = runner.invoke(args=["erase", "inte-en-adress"])
     assert result.exit_code != 0 and "not an e-mail address" in result.output

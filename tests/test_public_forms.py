@@ -300,13 +300,25 @@ def test_a_form_not_yet_open_says_when_it_opens(app, client):
     assert "<form" not in response.get_data(as_text=True)
 
 
-def test_query_parameters_prefill_the_form(client):
-    html = client.get("/f/anslutning?kontaktperson=Kim&fokusomraden=halsa&fokusomraden=makt&samtycke=y").get_data(
-        as_text=True
-    )
-    assert 'name="kontaktperson" type="text" value="Kim"' in html or 'value="Kim"' in html
+def test_query_parameters_prefill_the_option_fields_only(client):
+    """Bad input: a link that tries to fill the e-mail field (where the receipt goes), a typed field and the
+    consent. Only the options are filled; the rest stays empty, as if the parameters were not there."""
+    html = client.get(
+        "/f/anslutning?epost=x%40evil.example&kontaktperson=Kim&fokusomraden=halsa&fokusomraden=makt&samtycke=y"
+    ).get_data(as_text=True)
     assert re.search(r'value="halsa"\s+checked', html) and re.search(r'value="makt"\s+checked', html)
+    email = re.search(r'<input[^>]*id="epost"[^>]*>', html).group(0)
+    assert 'value=""' in email or "value=" not in email
+    assert "evil.example" not in html and "Kim" not in html
     assert not re.search(r'name="samtycke" value="y"\s+checked', html)  # consent is never prefilled
+    assert "inte längre har" not in html  # no notice about values the link may not set
+
+
+def test_a_link_with_only_an_email_parameter_gives_an_empty_email_field(client):
+    """Bad input: /f/nyhetsbrev?epost=x@evil.example, a link that would send the receipt elsewhere."""
+    html = client.get("/f/nyhetsbrev?epost=x%40evil.example").get_data(as_text=True)
+    email = re.search(r'<input[^>]*id="epost"[^>]*>', html).group(0)
+    assert "evil.example" not in html and ('value=""' in email or "value=" not in email)
 
 
 def test_an_outdated_prefill_value_is_dropped_with_a_notice(client):

@@ -6,7 +6,7 @@ field builder), build (FormDefinition -> WTForms class; validated form -> answer
 
 from .build import build_form_class, display_value, form_answers
 from .loader import TIMEZONE, check_directory, load_directory, load_file, parse_definition
-from .prefill import Prefill, prefill
+from .prefill import Prefill, link_prefill, prefill
 from .registry import FIELD_TYPES
 from .schema import Choice, DefinitionError, FieldDefinition, FormDefinition, NewsletterDefinition
 
@@ -23,6 +23,7 @@ __all__ = [
     "check_directory",
     "display_value",
     "form_answers",
+    "link_prefill",
     "load_directory",
     "load_file",
     "parse_definition",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from .registry import FIELD_TYPES
 from .schema import FieldDefinition, FormDefinition
 
 # Consent must be given by the person, never by a link; nothing else is refused outright.
@@ -34,6 +35,14 @@ def prefill(definition: FormDefinition, get_list: Callable[[str], Iterable[str]]
         if kept:
             values[spec.key] = kept
     return Prefill(values, dropped)
+
+
+def link_prefill(definition: FormDefinition, get_list: Callable[[str], Iterable[str]]) -> Prefill:
+    """Values for the form from a link's query parameters: only fields whose type may be filled from a link
+    (options and the organisation, see FieldType.from_link). Other parameters are ignored without a notice:
+    a link must not choose where the receipt goes, nor put words in the person's mouth."""
+    allowed = {spec.key for spec in definition.fields if FIELD_TYPES[spec.type].from_link}
+    return prefill(definition, lambda key: get_list(key) if key in allowed else [])
 
 
 def _acceptable(spec: FieldDefinition, value: str) -> bool:

@@ -66,12 +66,30 @@ def build_textarea(spec, t):
     return fields.TextAreaField(spec.label, [*_text_presence(spec, t), _length(spec, t)], description=spec.help)
 
 
+class AsciiLocalPart:
+    """No letters outside ASCII before the @: many mail servers do not take such addresses (SMTPUTF8), and
+    the receipt would never arrive. After the @ they are a domain name, which mail reaches."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def __call__(self, form, field):
+        if not (field.data or "").rpartition("@")[0].isascii():
+            raise validators.StopValidation(self.message)
+
+
 def build_email(spec, t):
     return fields.EmailField(
         spec.label,
         [
             *_text_presence(spec, t),
             _length(spec, t),
+            AsciiLocalPart(
+                t(
+                    "Vi kan inte skicka till en adress med å, ä, ö eller andra specialtecken före @. "
+                    "Skriv en adress utan dem."
+                )
+            ),
             validators.Email(
                 message=t("Skriv en e-postadress i formen namn@exempel.se."), check_deliverability=False
             ),
@@ -226,6 +244,9 @@ class FieldType:
     needs_choices: bool = False
     countable: bool = False  # answers are option keys: counted per option in SQL
     multiple: bool = False  # the answer is a list
+    # A link's query parameters may fill it: picked values only (options, the register's organisation), never
+    # typed personal data. An e-mail address from a link could send someone's receipt elsewhere.
+    from_link: bool = False
 
 
 FIELD_TYPES: dict[str, FieldType] = {
@@ -235,10 +256,10 @@ FIELD_TYPES: dict[str, FieldType] = {
     "phone": FieldType(build_phone),
     "number": FieldType(build_number),
     "date": FieldType(build_date),
-    "choice": FieldType(build_choice, needs_choices=True, countable=True),
-    "multichoice": FieldType(build_multichoice, needs_choices=True, countable=True, multiple=True),
-    "ranking": FieldType(build_ranking, needs_choices=True, countable=True, multiple=True),
-    "yesno": FieldType(build_choice, countable=True),
+    "choice": FieldType(build_choice, needs_choices=True, countable=True, from_link=True),
+    "multichoice": FieldType(build_multichoice, needs_choices=True, countable=True, multiple=True, from_link=True),
+    "ranking": FieldType(build_ranking, needs_choices=True, countable=True, multiple=True, from_link=True),
+    "yesno": FieldType(build_choice, countable=True, from_link=True),
     "consent": FieldType(build_consent),
-    "organisation": FieldType(build_organisation),
+    "organisation": FieldType(build_organisation, from_link=True),
 }

@@ -1,4 +1,6 @@
-"""Erasing a person: remove or anonymise one e-mail address wherever the service may let it go."""
+"""Erasing a person: remove or anonymise one e-mail address wherever the service may let it go.
+
+Only the whole address: erasing anna@b.se leaves johanna@b.se and anna@b.se.example as they are."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ class ErasureReport:
     outbox_to: int = 0
     outbox_mentioning: int = 0
     answers: dict[str, int] = field(default_factory=dict)  # form slug -> answers anonymised
+    answers_text: dict[str, int] = field(default_factory=dict)  # form slug -> answers whose free text named it
     organisation_contacts: int = 0
     audit_events_kept: int = 0  # the audit log is a record of what staff did and is not changed
 
@@ -33,24 +36,39 @@ class ErasureReport:
     def touched(self) -> int:
         return (
             self.subscriptions + self.outbox_to + self.outbox_mentioning + sum(self.answers.values())
-            + self.organisation_contacts
+            + sum(self.answers_text.values()) + self.organisation_contacts
         )
 
     def lines(self) -> list[str]:
-        answers = ", ".join(f"{slug}: {count}" for slug, count in sorted(self.answers.items())) or "none"
+        """What was changed where: a count per place, with the table it is in."""
+
+        def per_form(counts: dict[str, int]) -> str:
+            return ", ".join(f"{slug}: {count}" for slug, count in sorted(counts.items())) or "none"
+
         return [
-            f"newsletter subscriptions deleted: {self.subscriptions}",
-            f"outbox mails to the address deleted: {self.outbox_to}",
-            f"outbox mails mentioning the address anonymised: {self.outbox_mentioning}",
+            f"newsletter subscriptions deleted: {self.subscriptions} (newsletter_subscriptions, with their links "
+            f"in newsletter_tokens)",
+            f"outbox mails to the address deleted: {self.outbox_to} (outbox)",
+            f"outbox mails mentioning the address anonymised: {self.outbox_mentioning} (outbox: subject and text)",
             f"answers whose e-mail fields (and the person's name, phone ...) were anonymised: "
-            f"{sum(self.answers.values())} ({answers})",
-            f"organisation register contacts cleared: {self.organisation_contacts}",
-            f"audit events naming the address (kept unchanged): {self.audit_events_kept}",
+            f"{sum(self.answers.values())} ({per_form(self.answers)}) (responses)",
+            f"answers whose free text named the address, now {ERASED}: {sum(self.answers_text.values())} "
+            f"({per_form(self.answers_text)}) (responses)",
+            f"organisation register contacts cleared: {self.organisation_contacts} (organisations)",
+            f"audit events naming the address (kept unchanged): {self.audit_events_kept} (audit_events)",
         ]
 
 
 def _lower_contains(column, text: str):
     return sa.func.lower(column).contains(text, autoescape=True)
+
+
+def whole_address(address: str) -> re.Pattern:
+    """The address where it stands alone: not the end of a longer one (johanna@b.se for anna@b.se), nor the
+    start of one with a longer domain (anna@b.se.example). A full stop after it ends a sentence."""
+    before = r"(?<![\w.!#$%&'*+/=?^`{|}~-])"
+    after = r"(?![\w-]|\.[\w-])"
+    return re.compile(before + re.escape(address) + after, re.IGNORECASE)
 
 
 def erase_address(address: str) -> ErasureReport:
@@ -64,7 +82,7 @@ def erase_address(address: str) -> ErasureReport:
         sa.delete(OutboxMessage).where(sa.func.lower(OutboxMessage.recipient) == address)
     ).rowcount
     report.outbox_mentioning = _anonymise_outbox(address)
-    report.answers = _anonymise_answers(address)
+    report.answers, report.answers_text = _anonymise_answers(address)
     report.organisation_contacts = db.session.execute(
         sa.update(Organisation).where(sa.func.lower(Organisation.contact_email) == address).values(contact_email=None)
     ).rowcount
@@ -80,6 +98,7 @@ def erase_address(address: str) -> ErasureReport:
         outbox_to=report.outbox_to,
         outbox_mentioning=report.outbox_mentioning,
         answers=report.answers,
+        answers_text=report.answers_text,
         organisation_contacts=report.organisation_contacts,
     )
     return report
@@ -87,7 +106,7 @@ def erase_address(address: str) -> ErasureReport:
 
 def _anonymise_outbox(address: str) -> int:
     """Mails to others that quote the address (e.g. the secretariat's notice of an answer)."""
-    pattern = re.compile(re.escape(address), re.IGNORECASE)
+    pattern = whole_address(address)
     rows = db.session.scalars(
         sa.select(OutboxMessage).where(
             sa.or_(
@@ -97,17 +116,21 @@ def _anonymise_outbox(address: str) -> int:
         )
     )
     count = 0
-    for message in rows:
-        message.subject = pattern.sub(ERASED, message.subject)
-        message.body_text = pattern.sub(ERASED, message.body_text)
-        count += 1
+    for message in rows:  # the database found the text in them; the pattern decides
+        subject, body = pattern.sub(ERASED, message.subject), pattern.sub(ERASED, message.body_text)
+        if (subject, body) != (message.subject, message.body_text):
+            message.subject, message.body_text = subject, body
+            count += 1
     return count
 
 
-def _anonymise_answers(address: str) -> dict[str, int]:
+def _anonymise_answers(address: str) -> tuple[dict[str, int], dict[str, int]]:
     """Answers holding the address in an e-mail field: the address and the fields about its person
     (`person` in the definition: name, phone ...) are replaced. The definition version the answer was given
-    under says which fields those are; the current definition adds `person` fields older versions lacked."""
+    under says which fields those are; the current definition adds `person` fields older versions lacked.
+    Anywhere else in an answer (free text: "write to anna@b.se") the address itself is replaced.
+    Returns the counts per form of both kinds."""
+    pattern = whole_address(address)
     # The JSON text narrows the search in the database; the definitions decide which fields are personal.
     needle = json.dumps(address)[1:-1]
     candidates = db.session.execute(
@@ -117,13 +140,19 @@ def _anonymise_answers(address: str) -> dict[str, int]:
         .execution_options(yield_per=500)
     )
     counts: dict[str, int] = {}
+    text_counts: dict[str, int] = {}
     for response, stored in candidates:
         erased = [key for field, person in _email_fields(stored, response.form_slug).items()
                   if _is_address(response.answers.get(field), address) for key in (field, *person)]
+        answers = {**response.answers, **{k: ERASED for k in erased if response.answers.get(k)}}
+        scrubbed = {k: pattern.sub(ERASED, v) for k, v in answers.items() if isinstance(v, str)}
         if erased:
-            response.answers = {**response.answers, **{k: ERASED for k in erased if response.answers.get(k)}}
             counts[response.form_slug] = counts.get(response.form_slug, 0) + 1
-    return counts
+        if any(scrubbed[k] != answers[k] for k in scrubbed):
+            text_counts[response.form_slug] = text_counts.get(response.form_slug, 0) + 1
+        if erased or scrubbed != {k: answers[k] for k in scrubbed}:
+            response.answers = {**answers, **scrubbed}
+    return counts, text_counts
 
 
 def _email_fields(stored: dict, slug: str) -> dict[str, set[str]]:

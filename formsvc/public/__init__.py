@@ -14,7 +14,7 @@ from .. import embed
 from ..answers import INVITATION, OPEN, new_submission_key, receipt_lines, store_answer
 from ..catalog import catalog
 from ..database import read_only
-from ..definitions import FormDefinition, form_answers, prefill
+from ..definitions import FormDefinition, form_answers, link_prefill
 from ..invitations.session import answer_formdata, current_answer, fix_organisation, record_answer, session_invitation
 from ..models import Response
 from ..organisations import find_by_name, register_entries
@@ -52,7 +52,7 @@ def _definition_or_404(slug: str) -> FormDefinition:
 @bp.get("/f/<slug>")
 @read_only
 def show_form(slug: str):
-    """The form, prefilled from query parameters named after its fields."""
+    """The form, its option fields prefilled from query parameters named after them."""
     definition = _definition_or_404(slug)
     state = definition.state(now())
     invitation = session_invitation(slug)  # set by a personal link (/i/<token>)
@@ -69,7 +69,7 @@ def show_form(slug: str):
     if given and definition.one_answer_per_organisation:
         formdata, dropped = answer_formdata(definition, given), ()  # the current answer, to change it
     else:
-        filled = prefill(definition, request.args.getlist)
+        filled = link_prefill(definition, request.args.getlist)
         if invitation is None and not filled.values and not filled.dropped:
             return _blank_page(definition)
         formdata = MultiDict([(key, value) for key, values in filled.values.items() for value in values])
