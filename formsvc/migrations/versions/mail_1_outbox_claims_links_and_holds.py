@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = 'mail_1'
-down_revision = 'writes_1'
+down_revision = 'nomination_1'
 branch_labels = None
 depends_on = None
 
