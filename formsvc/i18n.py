@@ -6,11 +6,12 @@ around Swedish questions would confuse more people than it helps.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import cache
 
 from babel.support import Translations
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import get_locale
+from flask_babel import format_date, format_datetime, get_locale
 from wtforms.i18n import messages_path
 
 from .config import PACKAGE_DIR
@@ -41,6 +42,28 @@ def wtforms_translations() -> Translations:
     return _wtforms_catalog(str(get_locale()))
 
 
+def datum(value: date | datetime | None, time: bool = True, short: bool = False) -> str:
+    """A date, or a moment, as Swedish authorities write it: "den 1 december 2026 kl. 19.28" in running
+    text; short=True for tables ("1 dec. 2026 19.28"); time=False leaves the time out. In English
+    "1 December 2026 at 19:28". A moment is shown in Swedish time (BABEL_DEFAULT_TIMEZONE).
+
+    The one date filter of pages and mails (`{{ answer.submitted_at | datum }}`)."""
+    if value is None:
+        return ""
+    swedish = get_locale().language == "sv"
+    pattern = "d MMM y" if short else "d MMMM y"
+    if isinstance(value, datetime):
+        day = format_datetime(value, pattern)
+        clock = format_datetime(value, "HH.mm" if swedish else "HH:mm") if time else ""
+    else:
+        day, clock = format_date(value, pattern), ""
+    if short:
+        return f"{day} {clock}".strip()
+    if swedish:
+        return f"den {day} kl. {clock}" if clock else f"den {day}"
+    return f"{day} at {clock}" if clock else day
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(
         app,
@@ -48,3 +71,4 @@ def init_app(app: Flask) -> None:
         default_translation_directories=str(PACKAGE_DIR / "translations"),
     )
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["datum"] = datum

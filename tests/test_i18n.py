@@ -29,4 +29,4 @@ def test_swedish_whatever_the_browser_prefers(client):
 
 def test_dates_are_written_the_swedish_way(client):
     page = text_of(client.get("/f/nominering"))
-    assert "Sista dag att svara är 29 januari 2027." in page
+    assert "Sista dag att svara är den 29 januari 2027." in page

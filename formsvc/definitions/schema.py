@@ -20,14 +20,34 @@ class DefinitionError(ValueError):
         super().__init__(f"{where}: {reason}")
 
 
+# Texts a definition may also carry in English (`label_en`, ...); where one is missing the Swedish shows.
+LANGUAGES = ("sv", "en")
+TRANSLATED_SUFFIX = "_en"
+
+
+class Translated:
+    """A part of a definition whose texts may have an English version beside the Swedish one."""
+
+    def text(self, name: str, language: str) -> str:
+        """The text `name` (e.g. "label") in `language` when the definition has it, else the Swedish one."""
+        return self.translation(name, language) or getattr(self, name)
+
+    def translation(self, name: str, language: str) -> str:
+        """The text `name` in `language`, or "" when the definition does not have it in that language."""
+        if language == LANGUAGES[0]:
+            return getattr(self, name)
+        return getattr(self, f"{name}_{language}", "")
+
+
 @dataclass(frozen=True)
-class Choice:
+class Choice(Translated):
     key: str
     label: str
+    label_en: str = ""
 
 
 @dataclass(frozen=True)
-class FieldDefinition:
+class FieldDefinition(Translated):
     """One question. Which attributes matter depends on the type; the loader checks that."""
 
     key: str
@@ -35,6 +55,8 @@ class FieldDefinition:
     label: str
     required: bool = False
     help: str = ""
+    label_en: str = ""
+    help_en: str = ""
     max_length: int | None = None
     choices: tuple[Choice, ...] = ()
     min_choices: int | None = None
@@ -94,10 +116,16 @@ class DifferentRule:
 
 
 @dataclass(frozen=True)
-class FormDefinition:
+class FormDefinition(Translated):
     slug: str
     title: str
     intro: str = ""
+    purpose: str = ""  # what the answers are used for, shown on /personuppgifter
+    title_en: str = ""
+    intro_en: str = ""
+    purpose_en: str = ""
+    thanks_en: str = ""
+    submit_label_en: str = ""
     opens: datetime | None = None
     closes: datetime | None = None
     listed: bool = True  # shown on the start page
@@ -140,7 +168,7 @@ class FormDefinition:
         data.pop("version")
         for key in ("opens", "closes"):
             data[key] = data[key].isoformat() if data[key] else None
-        return data
+        return _without_empty_translations(data)
 
 
     @classmethod
@@ -173,6 +201,21 @@ class FormDefinition:
         definition = cls(**plain)
         object.__setattr__(definition, "version", version)
         return definition
+
+
+def _without_empty_translations(data: Any) -> Any:
+    """Leave out texts a definition does not have (an English text, a purpose), so a definition written
+    before they existed keeps its content, and so its version."""
+    if isinstance(data, list | tuple):
+        return [_without_empty_translations(item) for item in data]
+    if not isinstance(data, dict):
+        return data
+    optional = {"purpose"}
+    return {
+        key: _without_empty_translations(value)
+        for key, value in data.items()
+        if not (value == "" and (key.endswith(TRANSLATED_SUFFIX) or key in optional))
+    }
 
 
 def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
