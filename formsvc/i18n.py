@@ -12,6 +12,7 @@ from functools import cache
 from babel.support import Translations
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale
+from markupsafe import Markup
 from wtforms.i18n import messages_path
 
 from .config import PACKAGE_DIR
@@ -64,6 +65,12 @@ def datum(value: date | datetime | None, time: bool = True, short: bool = False)
     return f"{day} at {clock}" if clock else day
 
 
+def colon(text: str) -> str:
+    """A label as the lead-in of what follows it: "Namn:" but "Vilka områden?" (never "?:" or ".:")."""
+    shown = text.striptags() if isinstance(text, Markup) else str(text)  # a label marked lang="sv" too
+    return text if shown.rstrip().endswith((".", "?", "!", ":")) else text + ":"
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(
         app,
@@ -72,3 +79,4 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["datum"] = datum
+    app.jinja_env.filters["colon"] = colon
