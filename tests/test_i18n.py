@@ -19,7 +19,7 @@ def test_english_on_request_and_kept_for_the_session(client):
     assert response.status_code == 422
     page = text_of(response)
     assert "Enter an e-mail address like name@example.com." in page
-    assert "You need to tick the box to send the form." in page
+    assert "Tick the box to send the form." in page
 
 
 def test_swedish_whatever_the_browser_prefers(client):

@@ -254,7 +254,7 @@ def without(answers, *keys):
          ["kim(at)example"]),
         ("anslutning", {**ANSLUTNING, "telefon": "ring mig"}, "telefon", "Skriv ett telefonnummer", ["ring mig"]),
         ("anslutning", {**ANSLUTNING, "organisationstyp": "kungahus"}, "organisationstyp", "giltigt val", []),
-        ("anslutning", without(ANSLUTNING, "samtycke"), "samtycke", "kryssa i rutan", ["Kim Exempel"]),
+        ("anslutning", without(ANSLUTNING, "samtycke"), "samtycke", "Kryssa i rutan", ["Kim Exempel"]),
         ("anslutning", {**ANSLUTNING, "nyhetsbrev": "kanske"}, "nyhetsbrev", "giltigt val", []),
         ("nominering", {**NOMINERING, "ersattare_epost": "ALEX@example.org "}, "ersattare_epost",
          "Ersättaren ska vara en annan person", ["Robin Exempel"]),
