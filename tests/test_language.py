@@ -225,3 +225,17 @@ def test_a_question_that_ends_in_a_question_mark_gets_no_colon_after_it(client):
         text = " ".join(lxml.html.fromstring(page.get_data(as_text=True)).text_content().split())
         assert not DOUBLE_PUNCTUATION.search(text), DOUBLE_PUNCTUATION.search(text).group(0)
         assert "?" in text  # the question is there, with its own question mark
+
+
+def test_mail_sentences_are_not_broken_across_lines():
+    """A mail's paragraph is one line (mail programs wrap it; the HTML part keeps a line break as <br>, which
+    on a phone breaks a sentence in odd places). Tried: a line ending mid-sentence with the next one going on
+    in lower case."""
+    hits = []
+    for path in sorted((TEMPLATES / "mail").glob("*.txt")):
+        lines = dict(running_text(path))
+        for number, line in lines.items():
+            following = lines.get(number + 1, "")
+            if re.search(r"[a-zåäö,]$", line.rstrip()) and re.match(r"[a-zåäö]", following.lstrip()):
+                hits.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()} / {following.strip()}")
+    assert not hits, _report(hits, "one line per paragraph in mail templates")
