@@ -150,3 +150,21 @@ def test_the_receipt_and_its_mail_give_the_time_the_swedish_way(app, client, smt
     [mail] = smtp.to("rapport@example.org")
     body = mail.get_body(("plain",)).get_content()
     assert re.search(r"Mottaget den \d{1,2} [a-zä]+ \d{4} kl\. \d\d\.\d\d", body), body
+
+
+def test_the_receipt_repeats_the_answer_in_the_forms_english_words(half_translated):
+    """Tried: an option with English, and a question without it (shown in Swedish, marked so)."""
+    client = half_translated.test_client()
+    client.get("/f/halv?lang=en")
+    sent = submit(client, "halv", {"farg": "rod", "djur": "Katt"})
+    page = _page(client.get(sent.headers["Location"]))
+    terms = {dt.text_content(): dt for dt in page.xpath("//dl[@class='receipt']/dt")}
+    assert not _swedish_marked(terms["Which colour?"])
+    assert terms["Which colour?"].getnext().text_content() == "Red"
+    assert not _swedish_marked(terms["Which colour?"].getnext())
+    assert _swedish_marked(terms["Vilket djur?"])
+    assert terms["Vilket djur?"].getnext().text_content() == "Katt"
+    sent = submit(client, "halv", {"farg": "bla"})
+    page = _page(client.get(sent.headers["Location"]))
+    [answer] = page.xpath("//dl[@class='receipt']/dd")
+    assert answer.text_content() == "Blå" and _swedish_marked(answer)

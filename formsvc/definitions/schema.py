@@ -67,9 +67,14 @@ class FieldDefinition(Translated):
     type_field: str | None = None  # organisation: a choice field that gets the register's type
     person: tuple[str, ...] = ()  # email: other fields about the person the address belongs to (erased with it)
 
-    def choice_label(self, key: str) -> str:
-        """The label of an option, or the key itself when the option is gone from the definition."""
-        return next((c.label for c in self.choices if c.key == key), key)
+    def choice_label(self, key: str, language: str = LANGUAGES[0]) -> str:
+        """The label of an option (in `language` when the definition has it), or the key itself when the
+        option is gone from the definition."""
+        return next((c.text("label", language) for c in self.choices if c.key == key), key)
+
+    def choices_translated(self, keys: list[str], language: str) -> bool:
+        """Whether every one of these options has its label in `language`."""
+        return all(c.translation("label", language) for c in self.choices if c.key in keys)
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ def show_form(slug: str):
     invitation = session_invitation(slug)  # set by a personal link (/i/<token>)
     given = current_answer(invitation) if invitation else None
     if state != "open":
-        given_lines = receipt_lines(definition, given.answers) if given else None
+        given_lines = receipt_lines(definition, given.answers, _language()) if given else None
         return render_template(
             "public/closed.html", definition=definition, state=state, given=given, given_lines=given_lines
         )
@@ -96,7 +96,7 @@ def submit_form(slug: str):
     _preset_organisation_type(definition, formdata)
     form = catalog().form_class(slug)(formdata=formdata)
     if state != "open":
-        lines = receipt_lines(definition, form_answers(definition, form))
+        lines = receipt_lines(definition, form_answers(definition, form), _language())
         return render_template("public/closed.html", definition=definition, state=state, lines=lines), 422
     if invitation is None and not definition.open_link:
         return render_template("invitations/needs_link.html", definition=definition), 403
@@ -141,7 +141,7 @@ def receipt(slug: str, reference: str):
         "public/receipt.html",
         definition=definition,
         response=response,
-        lines=receipt_lines(definition, response.answers),
+        lines=receipt_lines(definition, response.answers, _language()),
     )
 
 
@@ -157,6 +157,11 @@ def privacy():
     definition), the visitor's rights and how to ask for erasure."""
     forms = sorted(catalog(), key=lambda d: d.title.casefold())
     return render_template("public/privacy.html", forms=forms)
+
+
+def _language() -> str:
+    """The page's language, for the form's own texts (a definition may have them in English)."""
+    return get_locale().language
 
 
 def _preset_organisation_type(definition: FormDefinition, formdata: MultiDict) -> None:
