@@ -43,10 +43,11 @@ def wtforms_translations() -> Translations:
     return _wtforms_catalog(str(get_locale()))
 
 
-def datum(value: date | datetime | None, time: bool = True, short: bool = False) -> str:
+def datum(value: date | datetime | None, time: bool = True, short: bool = False, seconds: bool = False) -> str:
     """A date, or a moment, as Swedish authorities write it: "den 1 december 2026 kl. 19.28" in running
     text; short=True for tables ("1 dec. 2026 19.28"); time=False leaves the time out. In English
-    "1 December 2026 at 19:28". A moment is shown in Swedish time (BABEL_DEFAULT_TIMEZONE).
+    "1 December 2026 at 19:28"; seconds=True adds the seconds (the audit log). A moment is shown in Swedish
+    time (BABEL_DEFAULT_TIMEZONE).
 
     The one date filter of pages and mails (`{{ answer.submitted_at | datum }}`)."""
     if value is None:
@@ -55,7 +56,8 @@ def datum(value: date | datetime | None, time: bool = True, short: bool = False)
     pattern = "d MMM y" if short else "d MMMM y"
     if isinstance(value, datetime):
         day = format_datetime(value, pattern)
-        clock = format_datetime(value, "HH.mm" if swedish else "HH:mm") if time else ""
+        clock = "HH.mm.ss" if seconds else "HH.mm"
+        clock = format_datetime(value, clock if swedish else clock.replace(".", ":")) if time else ""
     else:
         day, clock = format_date(value, pattern), ""
     if short:

@@ -131,6 +131,7 @@ def test_a_definition_without_english_keeps_its_stored_shape():
         ("sv", datetime(2026, 12, 1, 18, 28, tzinfo=UTC), {"time": False}, "den 1 december 2026"),
         ("sv", datetime(2026, 12, 1, 18, 28, tzinfo=UTC), {"short": True}, "1 dec. 2026 19.28"),
         ("en", datetime(2026, 12, 1, 18, 28, tzinfo=UTC), {}, "1 December 2026 at 19:28"),
+        ("sv", datetime(2026, 12, 1, 18, 28, 5, tzinfo=UTC), {"short": True, "seconds": True}, "1 dec. 2026 19.28.05"),
     ],
 )
 def test_dates_and_times_the_swedish_way(app, language, value, options, expected):

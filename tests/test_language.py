@@ -239,3 +239,17 @@ def test_mail_sentences_are_not_broken_across_lines():
             if re.search(r"[a-zåäö,]$", line.rstrip()) and re.match(r"[a-zåäö]", following.lstrip()):
                 hits.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()} / {following.strip()}")
     assert not hits, _report(hits, "one line per paragraph in mail templates")
+
+
+def test_dates_go_through_the_one_date_filter():
+    """Pages and mails write dates with `datum` (formsvc/i18n.py), so every date reads "den 1 december 2026
+    kl. 19.28". Tried: Flask-Babel's own datetimeformat/dateformat/timeformat filters and strftime."""
+    other = re.compile(r"\|\s*(datetimeformat|dateformat|timeformat)\b|\.strftime\(")
+    hits = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sorted(TEMPLATES.rglob("*"))
+        if path.suffix in {".html", ".txt"}
+        for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1)
+        if other.search(line)
+    ]
+    assert not hits, _report(hits, "dates in templates through | datum (time=False, short=True as needed)")
