@@ -55,8 +55,6 @@ class FieldDefinition(Translated):
     label: str
     required: bool = False
     help: str = ""
-    label_en: str = ""
-    help_en: str = ""
     max_length: int | None = None
     choices: tuple[Choice, ...] = ()
     min_choices: int | None = None
@@ -66,6 +64,8 @@ class FieldDefinition(Translated):
     max_value: float | None = None
     type_field: str | None = None  # organisation: a choice field that gets the register's type
     person: tuple[str, ...] = ()  # email: other fields about the person the address belongs to (erased with it)
+    label_en: str = ""  # English versions (see Translated); "" when the definition has none
+    help_en: str = ""
 
     def choice_label(self, key: str, language: str = LANGUAGES[0]) -> str:
         """The label of an option (in `language` when the definition has it), or the key itself when the
@@ -125,12 +125,6 @@ class FormDefinition(Translated):
     slug: str
     title: str
     intro: str = ""
-    purpose: str = ""  # what the answers are used for, shown on /personuppgifter
-    title_en: str = ""
-    intro_en: str = ""
-    purpose_en: str = ""
-    thanks_en: str = ""
-    submit_label_en: str = ""
     opens: datetime | None = None
     closes: datetime | None = None
     listed: bool = True  # shown on the start page
@@ -147,6 +141,12 @@ class FormDefinition(Translated):
     open_link: bool = True
     # True: a new answer from an organisation replaces its current one; the older ones are kept as history.
     one_answer_per_organisation: bool = False
+    purpose: str = ""  # what the answers are used for, shown on /personuppgifter
+    title_en: str = ""  # English versions (see Translated); "" when the definition has none
+    intro_en: str = ""
+    purpose_en: str = ""
+    thanks_en: str = ""
+    submit_label_en: str = ""
     source: str = ""
     version: str = field(default="", compare=False)
 
