@@ -32,7 +32,8 @@ run: setup instance/config.py
 	$(BIN)/formsvc init-db
 	$(BIN)/formsvc demo
 	$(BIN)/formsvc demo-staff --port $(PORT)
-	FORMSVC_MAIL_FLUSH_SECONDS=3 $(BIN)/formsvc run --host 127.0.0.1 --port $(PORT)
+	FORMSVC_MAIL_FLUSH_SECONDS=3 FORMSVC_SECRETARIAT_PHONE="010-123 45 67" \
+		$(BIN)/formsvc run --host 127.0.0.1 --port $(PORT)
 
 ## Run the whole test suite (SQLite, and PostgreSQL when FORMSVC_TEST_DATABASE_URL is set).
 test: setup chromium

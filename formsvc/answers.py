@@ -58,15 +58,24 @@ def new_submission_key() -> str:
 class ReceiptLine:
     label: str
     value: str
+    # "sv" when a page in another language shows this Swedish text (the definition has no translation).
+    label_lang: str = ""
+    value_lang: str = ""
 
 
-def receipt_lines(definition: FormDefinition, answers: dict[str, Any]) -> list[ReceiptLine]:
-    """What was sent, as a person reads it; unanswered questions are left out."""
+def receipt_lines(definition: FormDefinition, answers: dict[str, Any], language: str = "sv") -> list[ReceiptLine]:
+    """What was sent, as a person reads it, in `language` where the definition has it (Swedish otherwise,
+    and said so); unanswered questions are left out."""
     lines = []
     for spec in definition.fields:
-        shown = display_value(spec, answers.get(spec.key))
+        value = answers.get(spec.key)
+        shown = display_value(spec, value, language)
         if shown:
-            lines.append(ReceiptLine(spec.label, shown))
+            swedish_label = language != "sv" and not spec.translation("label", language)
+            picked = value if isinstance(value, list) else [value]
+            swedish_value = language != "sv" and bool(spec.choices) and not spec.choices_translated(picked, language)
+            marks = ("sv" if swedish_label else "", "sv" if swedish_value else "")
+            lines.append(ReceiptLine(spec.text("label", language), shown, *marks))
     return lines
 
 

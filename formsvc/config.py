@@ -27,6 +27,8 @@ ENVIRONMENT = {
     "FORMSVC_SECRET_KEY": ("SECRET_KEY", str),
     "FORMSVC_DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
     "FORMSVC_SECRETARIAT_EMAIL": ("FORMSVC_SECRETARIAT_EMAIL", str),
+    "FORMSVC_SECRETARIAT_PHONE": ("FORMSVC_SECRETARIAT_PHONE", str),
+    "FORMSVC_CONTROLLER": ("FORMSVC_CONTROLLER", str),
     "FORMSVC_PUBLIC_URL": ("FORMSVC_PUBLIC_URL", str),
     "FORMSVC_FORMS_DIR": ("FORMSVC_FORMS_DIR", str),
     "FORMSVC_MAIL_DIR": ("FORMSVC_MAIL_DIR", str),
@@ -56,6 +58,10 @@ def default_settings(instance_path: str) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         "FORMSVC_FORMS_DIR": str(resource_dir("forms")),
         "FORMSVC_SECRETARIAT_EMAIL": None,
+        # Shown with the e-mail address in every page's footer and every mail (the contact block).
+        "FORMSVC_SECRETARIAT_PHONE": None,
+        # Who is responsible for the personal data (personuppgiftsansvarig), named on /personuppgifter.
+        "FORMSVC_CONTROLLER": "Länsstyrelsen Västmanland",
         "FORMSVC_PUBLIC_URL": None,  # e.g. https://formular.example.org, for links in e-mails
         "FORMSVC_MAIL_DIR": str(instance / "mail"),  # where mail goes when no MAIL_SERVER is set
         "FORMSVC_MAIL_FLUSH_SECONDS": 0,  # >0: send the outbox in the background (dev server)

@@ -11,9 +11,9 @@ MESSAGES = {
     403: lazy_gettext("Du har inte behörighet till den här sidan."),
     404: lazy_gettext("Sidan finns inte. Kontrollera adressen eller gå till startsidan."),
     405: lazy_gettext("Sidan kan inte användas på det sättet."),
-    413: lazy_gettext("Det du skickade var för stort. Gå tillbaka och skicka en kortare text eller en mindre fil."),
-    429: lazy_gettext("Du har gjort för många försök på kort tid. Vänta en stund och försök igen."),
-    500: lazy_gettext("Något gick fel hos oss. Ditt svar har inte sparats. Försök igen om en stund."),
+    413: lazy_gettext("Det som skickades var för stort. Gå tillbaka och skicka en kortare text eller en mindre fil."),
+    429: lazy_gettext("Det har kommit för många försök på kort tid. Vänta en stund och försök igen."),
+    500: lazy_gettext("Något gick fel hos oss. Svaret har inte sparats. Försök igen om en stund."),
 }
 
 

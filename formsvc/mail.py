@@ -24,12 +24,14 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_babel import force_locale
 from flask_mail import Connection, Message
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .config import PACKAGE_DIR
 from .extensions import db, mail
+from .links import NoPublicURL, public_url
 from .models import UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
@@ -77,15 +79,23 @@ INSERT_OUTBOX = sa.insert(OutboxMessage.__table__)
 
 
 def render_mail(template: str, **context) -> tuple[str, str]:
-    """Subject and plain text of templates/mail/<template>.txt (blocks subject and body).
+    """Subject and plain text of templates/mail/<template>.txt (blocks subject and body), with the shared
+    footer (mail/_footer.txt: the secretariat's contact details and the personal data page) below it.
 
     Only from what is passed: a mail is for its recipient, so nothing of the request that sends it (the
-    visitor's session, the signed-in staff member) goes in."""
+    visitor's session, the signed-in staff member) goes in. Mails are Swedish whatever language the page
+    that caused them was in, so dates in them are too."""
+    with force_locale("sv"):
+        return _render_mail(template, context)
+
+
+def _render_mail(template: str, context: dict) -> tuple[str, str]:
     jinja_template = current_app.jinja_env.get_template(f"mail/{template}.txt")
     jinja_context = jinja_template.new_context(context)
     subject = " ".join("".join(jinja_template.blocks["subject"](jinja_context)).split())
-    text = "".join(jinja_template.blocks["body"](jinja_context)).strip() + "\n"
-    return subject, text
+    body = "".join(jinja_template.blocks["body"](jinja_context)).strip()
+    footer = current_app.jinja_env.get_template("mail/_footer.txt").render().strip()
+    return subject, f"{body}\n\n{footer}\n"
 
 
 def html_body(subject: str, text: str, images=(), links=()) -> str:
@@ -464,8 +474,18 @@ def send_command(watch: float) -> None:
         time.sleep(watch)
 
 
+def mail_link(endpoint: str, **values) -> str | None:
+    """An absolute link for a mail template, or None when there is no public address to build it on
+    (a mail rendered by a command without FORMSVC_PUBLIC_URL): the footer then leaves the line out."""
+    try:
+        return public_url(endpoint, **values)
+    except NoPublicURL:
+        return None
+
+
 def init_app(app: Flask) -> None:
     mail.init_app(app)
+    app.jinja_env.globals["mail_link"] = mail_link
     app.cli.add_command(mail_cli)
     seconds = app.config["FORMSVC_MAIL_FLUSH_SECONDS"]
     if seconds and not app.testing:

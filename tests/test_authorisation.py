@@ -69,6 +69,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/f/<slug>/tack/<reference>"): Case(
         lambda w: {"slug": w.owner_slug, "reference": w.owner_reference}, 404, 404, 404, owner=200),
     ("GET", "/tillganglighet"): Case({}, 200, 200, 200),
+    ("GET", "/personuppgifter"): Case({}, 200, 200, 200),
     ("GET", "/healthz"): Case({}, 200, 200, 200),
     ("GET", "/static/<path:filename>"): Case({"filename": "formsvc.css"}, 200, 200, 200),
     ("GET", "/staff/"): Case({}, LOGIN, 200, LOGIN),

@@ -234,8 +234,10 @@ def send_with_mistakes(page) -> None:
 
 
 def send_newsletter(page) -> None:
-    page.get_by_role("textbox", name="E-post").fill("sida@example.org")
-    page.get_by_label("Jag vill få nyhetsbrevet").check()
+    """In Swedish or, on an English page, in the form's English words."""
+    english = page.locator("html").get_attribute("lang") == "en"
+    page.get_by_role("textbox", name="E-mail" if english else "E-post").fill("sida@example.org")
+    page.get_by_label("I want the newsletter" if english else "Jag vill få nyhetsbrevet").check()
     send_empty(page)
 
 
@@ -281,6 +283,7 @@ PAGES = [
     Page("prioritering-personlig-lank", personal_link("prioritering")),
     Page("tillganglighetsproblem", "/f/tillganglighet"),
     Page("tillganglighetsredogorelse", "/tillganglighet"),
+    Page("personuppgifter", "/personuppgifter"),
     Page("kvitto", "/f/nyhetsbrev", then=send_newsletter),
     Page("anslutning-med-fel", "/f/anslutning", 422, then=send_empty),
     Page("nominering-med-fel", "/f/nominering", 422, then=send_with_mistakes),
@@ -309,6 +312,7 @@ PAGES = [
          who="english_visitor"),
     Page("kvitto-engelska", "/f/nyhetsbrev", then=send_newsletter, who="english_visitor"),
     Page("stangt-engelska", "/f/stangt", who="english_visitor"),
+    Page("personuppgifter-engelska", "/personuppgifter", who="english_visitor"),
     Page("oversikt", "/staff/", who="staff_page"),
     Page("nyhetsbrev-prenumeranter", "/staff/newsletter", who="staff_page"),
     Page("nyhetsbrev-ta-bort", staff_removes_a_subscriber, who="staff_page"),
@@ -376,7 +380,8 @@ def test_staff_pages_show_where_the_focus_is(staff_page):
 
 
 def test_english_pages_mark_the_forms_swedish_words(english_visitor):
-    """The page chrome is English; the form's own words stay Swedish and say so (WCAG 3.1.2)."""
+    """The page chrome is English, and so are the form's own words where the definition has them in English;
+    a form's words without English stay Swedish and say so (WCAG 3.1.2)."""
     page = english_visitor
     page.set_viewport_size(DESKTOP)
     page.goto("/f/anslutning")
@@ -388,12 +393,15 @@ def test_english_pages_mark_the_forms_swedish_words(english_visitor):
         return locator.evaluate("element => element.closest('[lang]').lang")
 
     main = page.locator("main")
-    for swedish in ("Anslut er organisation till länets strategi", "Kontaktperson", "Typ av organisation",
-                    "Jämställd hälsa", "Den som kan svara på frågor om er anslutning.", "Anslut organisationen"):
-        assert language(main.get_by_text(swedish).last) == "sv", swedish
+    for english in ("Join the county strategy for gender mainstreaming", "Contact person", "Type of organisation",
+                    "Equal health", "The person who can answer questions about your joining."):
+        assert language(main.get_by_text(english).last) == "en", english
+    assert language(page.get_by_role("button", name="Join", exact=True)) == "en"
     for english in (page.locator("#error-summary-title"), page.locator("#kontaktperson-error"),
                     page.locator(".required").first, page.get_by_role("link", name="Skip to content")):
         assert language(english) == "en", english.inner_text()
+    page.goto("/f/stangt")  # a form written in Swedish only
+    assert language(main.get_by_text("Ett formulär som har stängt", exact=True)) == "sv"
 
 
 # ---------------------------------------------------------------- the four forms, keyboard only
@@ -483,7 +491,8 @@ def test_errors_are_announced_and_linked_to_their_fields(javascript, visitor, vi
     expect(page.get_by_label("E-post")).to_have_value("inte en adress")  # nothing typed is lost
     for index in range(links.count()):
         link = links.nth(index)
-        message = link.inner_text().split(": ", 1)[1]
+        # "Question: message", or "Question? message" (no "?:") for a question that ends in a question mark.
+        message = re.split(r"(?<=[:?.!]) ", link.inner_text(), maxsplit=1)[1]
         target = page.locator(link.get_attribute("href"))
         expect(target).to_have_attribute("aria-invalid", "true")
         link.focus()

@@ -6,6 +6,7 @@ import re
 import time
 from datetime import UTC, datetime
 
+import lxml.html
 import pytest
 import sqlalchemy as sa
 from helpers import flush_mail, hidden_values, open_to_all, personal_link_client, submit, text_of
@@ -22,7 +23,7 @@ ANSLUTNING = {
     "epost": "kim@example.org",
     "telefon": "021-123 45 67",
     "fokusomraden": ["makt", "vald"],
-    "valkomstpaket": ["natverk", "nyhetsbrev"],
+    "valkomstpaket": ["natverk", "forelasningar"],
     "nyhetsbrev": "ja",
     "samtycke": "y",
 }
@@ -106,10 +107,47 @@ def test_joining_stores_the_answer_shows_a_receipt_and_sends_mails(app, client, 
     # In the HTML part the questions stand out from the answers.
     assert "<strong>Kontaktperson</strong><br>Kim Exempel<br>" in kvitto[0].get_body(("html",)).get_content()
     body = welcome[0].get_body(("plain",)).get_content()
-    assert "Mäns våld mot kvinnor" in body and "Nätverket" in body
+    assert "Mäns våld mot kvinnor ska upphöra" in body and "Nätverk och erfarenhetsutbyte" in body
     sticker = [part for part in welcome[0].iter_attachments() if part.get_content_type() == "image/png"]
     assert len(sticker) == 1 and sticker[0].get_content().startswith(b"\x89PNG")
     assert 'src="cid:klistermarke"' in welcome[0].get_body(("html",)).get_content()
+
+
+def test_the_joining_form_asks_about_the_newsletter_once(client):
+    """The welcome package used to offer the newsletter as an option beside a yes/no question about it."""
+    page = lxml.html.fromstring(client.get("/f/anslutning").get_data(as_text=True))
+    asking = [" ".join(e.text_content().split()) for e in page.xpath("//form//label | //form//legend")]
+    assert [text for text in asking if "nyhetsbrev" in text.lower()] == [
+        "Vill ni få nyhetsbrevet ”Ett jämställt Västmanland”, fyra nummer om året?"
+    ]
+    assert page.xpath("//input[@name='valkomstpaket' and @value='nyhetsbrev']") == []
+
+
+@pytest.mark.parametrize("newsletter", ["ja", "nej"])
+def test_the_welcome_mail_names_what_the_form_offered_and_nothing_else(app, client, smtp, register, newsletter):
+    """Answered with and without the newsletter: the welcome mail lists the options picked in the form's own
+    words, names the newsletter only when it was asked for, and the sign-up (a confirmation mail) follows only
+    then. Tried: an option that is not picked must not be promised."""
+    answers = {**ANSLUTNING, "valkomstpaket": ["spridning"], "fokusomraden": ["halsa"], "nyhetsbrev": newsletter}
+    assert submit(client, "anslutning", answers).status_code == 303
+    flush_mail(app)
+    [welcome] = [m for m in smtp.to("kim@example.org") if "Välkommen" in m["Subject"]]
+    body = " ".join(welcome.get_body(("plain",)).get_content().split())
+    definition = app.extensions["formsvc_catalog"].get("anslutning")
+    package, focus = definition.field("valkomstpaket"), definition.field("fokusomraden")
+    assert package.choice_label("spridning") in body and focus.choice_label("halsa") in body
+    for other in package.choices[:-1]:
+        if other.key != "spridning":
+            assert other.label not in body, other.key
+    assert focus.choice_label("makt") not in body
+    assert "klistermärket" in body
+    confirmations = [m for m in smtp.to("kim@example.org") if "Bekräfta" in m["Subject"]]
+    if newsletter == "ja":
+        assert "Ni valde att få nyhetsbrevet ”Ett jämställt Västmanland”" in body
+        assert len(confirmations) == 1
+    else:
+        assert "nyhetsbrev" not in body.lower()
+        assert confirmations == []
 
 
 def test_organisation_from_the_register_brings_its_type(app, client, register):
@@ -218,7 +256,7 @@ def without(answers, *keys):
          ["kim(at)example"]),
         ("anslutning", {**ANSLUTNING, "telefon": "ring mig"}, "telefon", "Skriv ett telefonnummer", ["ring mig"]),
         ("anslutning", {**ANSLUTNING, "organisationstyp": "kungahus"}, "organisationstyp", "giltigt val", []),
-        ("anslutning", without(ANSLUTNING, "samtycke"), "samtycke", "kryssa i rutan", ["Kim Exempel"]),
+        ("anslutning", without(ANSLUTNING, "samtycke"), "samtycke", "Kryssa i rutan", ["Kim Exempel"]),
         ("anslutning", {**ANSLUTNING, "nyhetsbrev": "kanske"}, "nyhetsbrev", "giltigt val", []),
         ("nominering", {**NOMINERING, "ersattare_epost": "ALEX@example.org "}, "ersattare_epost",
          "Ersättaren ska vara en annan person", ["Robin Exempel"]),
@@ -286,7 +324,7 @@ def test_a_closed_form_says_so_and_stores_nothing(app, client):
     response = client.post("/f/nominering", data=data)
     assert response.status_code == 422
     page = text_of(response)
-    assert "Formuläret är stängt" in page and "Ditt svar har inte sparats" in page
+    assert "Formuläret är stängt" in page and "Svaret har inte sparats" in page
     assert "Alex Exempel" in page  # what was typed is shown back
     assert stored(app) == []
 

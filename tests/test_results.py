@@ -80,7 +80,7 @@ def test_results_match_counts_made_in_the_test(app, staff_client, seeded):
     news = Counter(a["nyhetsbrev"] for a in seeded if a["nyhetsbrev"])
     answered = sum(news.values())
     assert f"{answered} har svarat på frågan" in page
-    section = page[page.index("prenumerera på nyhetsbrevet") :]
+    section = page[page.index("få nyhetsbrevet") :]
     assert row_after("Ja", section) == [str(news["ja"]), share(news["ja"], answered)]
     assert row_after("Nej", section) == [str(news["nej"]), share(news["nej"], answered)]
     # Free text: the newest answers, with a way to all of them.

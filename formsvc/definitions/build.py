@@ -64,18 +64,23 @@ def _storable(value: Any) -> Any:
     return value
 
 
-def display_value(spec: FieldDefinition, value: Any) -> str:
-    """An answer as a person reads it: labels, not keys; empty when unanswered."""
+CONSENT_WORDS = {"sv": ("Ja", "Nej"), "en": ("Yes", "No")}
+
+
+def display_value(spec: FieldDefinition, value: Any, language: str = "sv") -> str:
+    """An answer as a person reads it: labels (in `language` where the definition has them), not keys;
+    empty when unanswered."""
     if value is None or value == [] or value == "":
         return ""
     if spec.type == "consent":
-        return "Ja" if value else "Nej"
+        yes, no = CONSENT_WORDS.get(language, CONSENT_WORDS["sv"])
+        return yes if value else no
     if spec.type == "ranking":
-        return ", ".join(f"{place}. {spec.choice_label(key)}" for place, key in enumerate(value, start=1))
+        return ", ".join(f"{place}. {spec.choice_label(key, language)}" for place, key in enumerate(value, start=1))
     if isinstance(value, list):
-        return "; ".join(spec.choice_label(key) for key in value)
+        return "; ".join(spec.choice_label(key, language) for key in value)
     if spec.choices:
-        return spec.choice_label(value)
+        return spec.choice_label(value, language)
     if spec.type == "number":
         return f"{value}".replace(".", ",")
     if spec.type == "date":

@@ -31,12 +31,12 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 # Names the public form uses itself; a question may not take them.
 RESERVED_KEYS = {"csrf_token", "submission_key", "website", "lang", "form_token"}
-YESNO_CHOICES = (Choice("ja", "Ja"), Choice("nej", "Nej"))
+YESNO_CHOICES = (Choice("ja", "Ja", "Yes"), Choice("nej", "Nej", "No"))
 
 FORM_KEYS = {
     "title", "intro", "opens", "closes", "listed", "retention_days", "retention_action", "submit_label",
     "thanks", "fields", "mails", "rules", "embed", "newsletter", "open_link", "one_answer_per_organisation",
-    "live_only",
+    "live_only", "purpose", "title_en", "intro_en", "purpose_en", "thanks_en", "submit_label_en",
 }  # fmt: skip
 RETENTION_ACTIONS = ("anonymise", "delete")
 # What may describe the person behind an e-mail address: free text, never counted options.
@@ -45,7 +45,7 @@ PERSON_TYPES = ("text", "textarea", "phone")
 ORIGIN = re.compile(r"^https?://(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$")
 FIELD_KEYS = {
     "key", "type", "label", "required", "help", "max_length", "choices", "min", "max", "rank",
-    "min_value", "max_value", "type_field", "person",
+    "min_value", "max_value", "type_field", "person", "label_en", "help_en", "choices_en",
 }  # fmt: skip
 
 # Control characters (not tab or newline): no text a person reads holds them, PostgreSQL cannot store NUL,
@@ -151,6 +151,11 @@ def parse_definition(raw: Any, slug: str, source: str = "<definition>") -> FormD
         embed_allow=_parse_embed(raw.get("embed"), source),
         submit_label=_text(raw.get("submit_label", "Skicka"), source, None, "submit_label"),
         thanks=_text(raw.get("thanks", ""), source, None, "thanks"),
+        purpose=_text(raw.get("purpose", ""), source, None, "purpose"),
+        **{
+            f"{name}_en": _text(raw.get(f"{name}_en", ""), source, None, f"{name}_en")
+            for name in ("title", "intro", "purpose", "thanks", "submit_label")
+        },
         fields=tuple(form_fields),
         mails=_parse_mails(raw.get("mails", []), by_key, source),
         rules=_parse_rules(raw.get("rules", []), by_key, source),
@@ -204,6 +209,7 @@ def _parse_field(raw: Any, index: int, source: str) -> FieldDefinition:
         raise DefinitionError(source, key, f"a {type_name} field needs 'choices'")
     elif choices and not field_type.needs_choices:
         raise DefinitionError(source, key, f"a {type_name} field takes no 'choices'")
+    choices = _english_choices(raw.get("choices_en"), choices, source, key)
 
     spec = FieldDefinition(
         key=key,
@@ -211,6 +217,8 @@ def _parse_field(raw: Any, index: int, source: str) -> FieldDefinition:
         label=label.strip(),
         required=_flag(raw.get("required", False), source, key, "required"),
         help=_text(raw.get("help", ""), source, key, "help"),
+        label_en=_text(raw.get("label_en", ""), source, key, "label_en"),
+        help_en=_text(raw.get("help_en", ""), source, key, "help_en"),
         max_length=_positive(raw.get("max_length"), source, key, "max_length"),
         choices=choices,
         min_choices=_positive(raw.get("min"), source, key, "min"),
@@ -264,6 +272,21 @@ def _parse_choices(raw: Any, source: str, key: str) -> tuple[Choice, ...]:
             raise DefinitionError(source, key, f"option '{option}' has no label")
         choices.append(Choice(option, label.strip()))
     return tuple(choices)
+
+
+def _english_choices(raw: Any, choices: tuple[Choice, ...], source: str, key: str) -> tuple[Choice, ...]:
+    """`choices_en`: option key -> English label, for some or all of the field's options."""
+    if raw is None:
+        return choices
+    if not isinstance(raw, dict) or not raw:
+        raise DefinitionError(source, key, "'choices_en' must be a mapping of option key to English label")
+    known = {c.key for c in choices}
+    for option, label in raw.items():
+        if option not in known:
+            raise DefinitionError(source, key, f"'choices_en': '{option}' is not an option of this field")
+        if not isinstance(label, str) or not label.strip():
+            raise DefinitionError(source, key, f"'choices_en': option '{option}' has no label")
+    return tuple(Choice(c.key, c.label, raw[c.key].strip() if c.key in raw else c.label_en) for c in choices)
 
 
 def _parse_mails(raw: Any, by_key: dict[str, FieldDefinition], source: str) -> tuple[MailDefinition, ...]:

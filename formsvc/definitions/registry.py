@@ -226,7 +226,7 @@ def build_ranking(spec, t):
 
 
 def build_consent(spec, t):
-    rules = [validators.DataRequired(message=t("Du behöver kryssa i rutan för att kunna skicka."))]
+    rules = [validators.DataRequired(message=t("Kryssa i rutan för att kunna skicka."))]
     return fields.BooleanField(spec.label, rules if spec.required else [], description=spec.help)
 
 

@@ -20,14 +20,34 @@ class DefinitionError(ValueError):
         super().__init__(f"{where}: {reason}")
 
 
+# Texts a definition may also carry in English (`label_en`, ...); where one is missing the Swedish shows.
+LANGUAGES = ("sv", "en")
+TRANSLATED_SUFFIX = "_en"
+
+
+class Translated:
+    """A part of a definition whose texts may have an English version beside the Swedish one."""
+
+    def text(self, name: str, language: str) -> str:
+        """The text `name` (e.g. "label") in `language` when the definition has it, else the Swedish one."""
+        return self.translation(name, language) or getattr(self, name)
+
+    def translation(self, name: str, language: str) -> str:
+        """The text `name` in `language`, or "" when the definition does not have it in that language."""
+        if language == LANGUAGES[0]:
+            return getattr(self, name)
+        return getattr(self, f"{name}_{language}", "")
+
+
 @dataclass(frozen=True)
-class Choice:
+class Choice(Translated):
     key: str
     label: str
+    label_en: str = ""
 
 
 @dataclass(frozen=True)
-class FieldDefinition:
+class FieldDefinition(Translated):
     """One question. Which attributes matter depends on the type; the loader checks that."""
 
     key: str
@@ -44,10 +64,17 @@ class FieldDefinition:
     max_value: float | None = None
     type_field: str | None = None  # organisation: a choice field that gets the register's type
     person: tuple[str, ...] = ()  # email: other fields about the person the address belongs to (erased with it)
+    label_en: str = ""  # English versions (see Translated); "" when the definition has none
+    help_en: str = ""
 
-    def choice_label(self, key: str) -> str:
-        """The label of an option, or the key itself when the option is gone from the definition."""
-        return next((c.label for c in self.choices if c.key == key), key)
+    def choice_label(self, key: str, language: str = LANGUAGES[0]) -> str:
+        """The label of an option (in `language` when the definition has it), or the key itself when the
+        option is gone from the definition."""
+        return next((c.text("label", language) for c in self.choices if c.key == key), key)
+
+    def choices_translated(self, keys: list[str], language: str) -> bool:
+        """Whether every one of these options has its label in `language`."""
+        return all(c.translation("label", language) for c in self.choices if c.key in keys)
 
 
 @dataclass(frozen=True)
@@ -94,7 +121,7 @@ class DifferentRule:
 
 
 @dataclass(frozen=True)
-class FormDefinition:
+class FormDefinition(Translated):
     slug: str
     title: str
     intro: str = ""
@@ -117,6 +144,12 @@ class FormDefinition:
     # True: a vote used in live rounds (/live/<code>), so not open at /f/<slug> (open_link is False): there it is
     # answered only through a personal link, once per link; results and export add the rounds' votes.
     live_only: bool = False
+    purpose: str = ""  # what the answers are used for, shown on /personuppgifter
+    title_en: str = ""  # English versions (see Translated); "" when the definition has none
+    intro_en: str = ""
+    purpose_en: str = ""
+    thanks_en: str = ""
+    submit_label_en: str = ""
     source: str = ""
     version: str = field(default="", compare=False)
 
@@ -143,7 +176,7 @@ class FormDefinition:
         data.pop("version")
         for key in ("opens", "closes"):
             data[key] = data[key].isoformat() if data[key] else None
-        return data
+        return _without_empty_translations(data)
 
 
     @classmethod
@@ -176,6 +209,21 @@ class FormDefinition:
         definition = cls(**plain)
         object.__setattr__(definition, "version", version)
         return definition
+
+
+def _without_empty_translations(data: Any) -> Any:
+    """Leave out texts a definition does not have (an English text, a purpose), so a definition written
+    before they existed keeps its content, and so its version."""
+    if isinstance(data, list | tuple):
+        return [_without_empty_translations(item) for item in data]
+    if not isinstance(data, dict):
+        return data
+    optional = {"purpose"}
+    return {
+        key: _without_empty_translations(value)
+        for key, value in data.items()
+        if not (value == "" and (key.endswith(TRANSLATED_SUFFIX) or key in optional))
+    }
 
 
 def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:

@@ -1,9 +1,10 @@
-"""Public pages: the list of open forms, a form, its receipt, and the accessibility statement."""
+"""Public pages: the list of open forms, a form, its receipt, the accessibility statement and the page on
+personal data."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext
@@ -21,6 +22,8 @@ from ..organisations import find_by_name, register_entries
 from ..security import submit_limit
 
 bp = Blueprint("public", __name__)
+# When the accessibility statement was last reviewed against the service (update it with each review).
+ACCESSIBILITY_REVIEWED = date(2026, 12, 1)
 RECEIPTS_KEPT = 20  # receipts this browser may look at again
 BLANK_PAGES_KEPT = 64  # rendered blank forms kept per worker (forms x languages, with room for changes)
 # Where a cached blank page takes each visitor's own values: random, so no form's own text can hold one.
@@ -58,7 +61,7 @@ def show_form(slug: str):
     invitation = session_invitation(slug)  # set by a personal link (/i/<token>)
     given = current_answer(invitation) if invitation else None
     if state != "open":
-        given_lines = receipt_lines(definition, given.answers) if given else None
+        given_lines = receipt_lines(definition, given.answers, _language()) if given else None
         return render_template(
             "public/closed.html", definition=definition, state=state, given=given, given_lines=given_lines
         )
@@ -95,7 +98,7 @@ def submit_form(slug: str):
     _preset_organisation_type(definition, formdata)
     form = catalog().form_class(slug)(formdata=formdata)
     if state != "open":
-        lines = receipt_lines(definition, form_answers(definition, form))
+        lines = receipt_lines(definition, form_answers(definition, form), _language())
         return render_template("public/closed.html", definition=definition, state=state, lines=lines), 422
     if invitation is None and not definition.open_link:
         return _needs_link(definition)
@@ -145,14 +148,27 @@ def receipt(slug: str, reference: str):
         "public/receipt.html",
         definition=definition,
         response=response,
-        lines=receipt_lines(definition, response.answers),
+        lines=receipt_lines(definition, response.answers, _language()),
     )
 
 
 @bp.get("/tillganglighet")
 def accessibility():
     """The accessibility statement, with the way to report a problem."""
-    return render_template("public/accessibility.html")
+    return render_template("public/accessibility.html", reviewed=ACCESSIBILITY_REVIEWED)
+
+
+@bp.get("/personuppgifter")
+def privacy():
+    """How personal data is handled: who is responsible, each form's purpose and retention (from its
+    definition), the visitor's rights and how to ask for erasure."""
+    forms = sorted(catalog(), key=lambda d: d.title.casefold())
+    return render_template("public/privacy.html", forms=forms)
+
+
+def _language() -> str:
+    """The page's language, for the form's own texts (a definition may have them in English)."""
+    return get_locale().language
 
 
 def _needs_link(definition: FormDefinition):
