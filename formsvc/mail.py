@@ -118,7 +118,8 @@ def service_links(context: dict) -> list[str]:
     pass it as a value."""
     passed = [value for value in context.values() if isinstance(value, str) and URL.fullmatch(value)]
     intro = getattr(context.get("definition"), "intro", None) or ""
-    return passed + [url.rstrip(TRAILING) for url in URL.findall(intro)]
+    footer = [link for link in (mail_link("public.privacy"),) if link]  # the shared footer's (mail/_footer.txt)
+    return passed + [url.rstrip(TRAILING) for url in URL.findall(intro)] + footer
 
 
 def _paragraphs(text: str, links=()) -> list[Markup]:

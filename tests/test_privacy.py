@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import lxml.html
 import pytest
-from helpers import flush_mail, submit, text_of
+import sqlalchemy as sa
+from helpers import csrf_token, flush_mail, submit, text_of
 from test_public_forms import ANSLUTNING, NOMINERING, NYHETSBREV
 
 from formsvc.catalog import catalog
 from formsvc.extensions import db
-from formsvc.models import Organisation
+from formsvc.models import Organisation, Response
 
 PHONE = "010-123 45 67"
 SECRETARIAT = "sekretariat@example.org"
@@ -69,10 +70,16 @@ def test_every_page_ends_with_the_contact_block(client, path):
     assert "Länsstyrelsen Testlän" in footer
 
 
-def test_every_mail_ends_with_the_contact_block_and_the_personal_data_link(app, client, smtp):
-    """The joining form's three mails, the newsletter confirmation, the nominee and the secretariat's notice."""
+def test_every_mail_ends_with_the_contact_block_and_the_personal_data_link(app, staff_client, smtp):
+    """The joining form's three mails, the newsletter confirmation, the nominees (once staff have accepted the
+    open-link nomination) and the secretariat's notices."""
+    client = staff_client
     assert submit(client, "anslutning", ANSLUTNING).status_code == 303
     assert submit(client, "nominering", NOMINERING).status_code == 303
+    with app.app_context():
+        reference = db.session.scalar(sa.select(Response.reference).filter_by(form_slug="nominering"))
+    accept = f"/staff/invitations/nominering/answers/{reference}/accept"
+    assert client.post(accept, data={"csrf_token": csrf_token(client)}).status_code == 303
     assert submit(client, "nyhetsbrev", NYHETSBREV).status_code == 303
     flush_mail(app)
     mails = smtp.messages

@@ -16,7 +16,7 @@ from formsvc.extensions import db
 from formsvc.models import Organisation
 
 MB = 1024 * 1024
-TOO_BIG = "Det du skickade var för stort"
+TOO_BIG = "Det som skickades var för stort"
 
 
 def test_a_2_mb_answer_gets_413_and_a_clear_page(client):
@@ -35,7 +35,7 @@ def test_a_2_mb_answer_gets_413_and_a_clear_page(client):
         assert 'href="/"' in response.get_data(as_text=True)  # the site's layout, with a way back
 
     english = client.post("/f/nyhetsbrev?lang=en", data={"namn": "x" * 2 * MB})
-    assert english.status_code == 413 and "What you sent was too large" in text_of(english)
+    assert english.status_code == 413 and "What was sent is too large" in text_of(english)
 
 
 def test_an_answer_under_the_limit_is_read_as_usual(client):
