@@ -311,6 +311,36 @@ def test_a_failed_copy_is_retried_by_the_next_send(registrar_app, smtp, monkeypa
     assert reference in subject
 
 
+def test_answers_are_stored_while_the_sender_makes_a_copy(registrar_app, smtp, monkeypatch):
+    """Bad input: a PDF that takes long to make. The sender holds no transaction meanwhile, so an answer
+    given then is stored at once (on SQLite it would otherwise wait for the write lock until the PDF was made)."""
+    making, go, made = threading.Event(), threading.Event(), threading.Event()
+    real = registration.render_pdf
+
+    def slow(*args, **kwargs):
+        making.set()
+        go.wait(20)
+        made.set()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(registration, "render_pdf", slow)
+    nominate(registrar_app, "Arboga kommun", "Anna")
+    sender = threading.Thread(target=flush_mail, args=(registrar_app,))
+    sender.start()
+    try:
+        assert making.wait(10)  # the sender is in the middle of the PDF
+        reference = nominate(registrar_app, "Region Västmanland", "Bo")
+        still_making = not made.is_set()
+    finally:
+        go.set()
+        sender.join()
+    assert still_making
+    with registrar_app.app_context():
+        assert db.session.scalar(sa.select(Response.id).filter_by(reference=reference))
+    flush_mail(registrar_app)
+    assert len(registrar_copies(smtp.messages)) == 2
+
+
 def test_a_copy_of_an_answer_deleted_before_it_was_sent_fails_with_that_reason(registrar_app, smtp, staff_client):
     """Bad input: staff delete the answer before the sender ran."""
     reference = nominate(registrar_app, "Arboga kommun", "Anna")
