@@ -277,6 +277,8 @@ def test_a_copy_that_cannot_be_made_is_tried_again_and_then_shown_to_staff(regis
         copy_id = db.session.scalar(sa.select(OutboxMessage.id).filter_by(recipient=REGISTRAR))
     page = text_of(staff_client.get("/staff/outbox"))
     assert f"Diariekopia {reference}" in page and "libpango" in page and "Misslyckades" in page
+    answer_page = text_of(staff_client.get(f"/staff/forms/nominering/responses/{reference}"))
+    assert "Kunde inte mejlas till registratorn. Se utkorgen" in answer_page and "libpango" in answer_page
     assert not registrar_copies(smtp.messages)
 
     monkeypatch.undo()  # the renderer works again; staff try once more
@@ -285,6 +287,7 @@ def test_a_copy_that_cannot_be_made_is_tried_again_and_then_shown_to_staff(regis
     flush_mail(registrar_app)
     [(subject, pdf)] = registrar_copies(smtp.messages)
     assert reference in subject and reference in pdf_text(pdf)
+    assert "Mejlad till registratorn den" in text_of(staff_client.get(f"/staff/forms/nominering/responses/{reference}"))
 
 
 def test_a_failed_copy_is_retried_by_the_next_send(registrar_app, smtp, monkeypatch):
@@ -360,8 +363,9 @@ def test_a_copy_of_an_answer_deleted_before_it_was_sent_fails_with_that_reason(r
 def test_staff_download_one_answer_and_all_answers_one_a_page(registrar_app, smtp, staff_client):
     people = ["Anna", "Bo", "Cy"]
     references = [nominate(registrar_app, name, person) for name, person in zip(ORGANISATIONS, people, strict=True)]
-    answer_page = staff_client.get(f"/staff/forms/nominering/responses/{references[0]}")
-    assert "Ladda ner som PDF (diariekopia)" in text_of(answer_page)
+    answer_page = text_of(staff_client.get(f"/staff/forms/nominering/responses/{references[0]}"))
+    assert "Ladda ner som PDF (diariekopia)" in answer_page
+    assert "Väntar på att mejlas till registratorn" in answer_page  # the sender has not run yet
     one = staff_client.get(f"/staff/forms/nominering/responses/{references[0]}/diariekopia.pdf")
     assert one.status_code == 200 and one.mimetype == "application/pdf"
     assert_tagged_pdf_ua(one.data)

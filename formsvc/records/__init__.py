@@ -11,10 +11,11 @@ from flask import Flask
 
 from ..answers import on_answer_stored
 from ..mail import attach_when_sent
-from . import models  # noqa: F401 (the table, for migrations)
+from .models import registrar_copy
 from .registration import TEMPLATE, make_attachment, register_answer
 
 
 def init_app(app: Flask) -> None:
     on_answer_stored(app, register_answer)
     attach_when_sent(app, TEMPLATE, make_attachment)
+    app.add_template_global(registrar_copy)  # templates/staff/response.html says where the copy is

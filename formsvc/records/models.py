@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..mail import OutboxMessage
 from ..models import UTCDateTime, utcnow
 
 
@@ -25,3 +26,9 @@ class RegistrarCopy(db.Model):
     response_id: Mapped[int] = mapped_column(sa.ForeignKey("responses.id", ondelete="CASCADE"), index=True)
     outbox_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox.id", ondelete="SET NULL"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    mail: Mapped[OutboxMessage | None] = relationship()
+
+
+def registrar_copy(response_id: int) -> RegistrarCopy | None:
+    """The answer's copy and its mail (for the answer's staff page); None when none was queued."""
+    return db.session.scalar(sa.select(RegistrarCopy).filter_by(response_id=response_id).limit(1))
