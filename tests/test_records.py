@@ -9,6 +9,7 @@ import re
 import threading
 import time
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -27,6 +28,8 @@ from formsvc.models import Organisation, Response, name_key
 from formsvc.records import registration
 
 REGISTRAR = "registrator@example.org"
+MONTHS = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
+          "november", "december"]  # fmt: skip
 ORGANISATIONS = {"Arboga kommun": "kommun", "Region Västmanland": "region", "Länsstyrelsen Västmanland": "myndighet"}
 
 
@@ -144,8 +147,10 @@ def test_a_nomination_reaches_the_registrar_once_as_a_tagged_pdf_ua_with_every_a
         assert value in text, value
     assert "Nomineringar till Samverkansrådet för social hållbarhet" in text
     assert "Organisationens personliga länk" in text
-    assert re.search(r"den \d{1,2} (januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|"
-                     r"november|december) \d{4} kl\. \d\d\.\d\d", text)  # fmt: skip
+    with registrar_app.app_context():
+        received = db.session.scalar(sa.select(Response.submitted_at).filter_by(reference=reference))
+    local = received.astimezone(ZoneInfo("Europe/Stockholm"))
+    assert f"Inkommet den {local.day} {MONTHS[local.month - 1]} {local.year} kl. {local:%H.%M}" in text
     assert "Ersätter" not in text  # the organisation's first answer replaces none
 
 
@@ -385,6 +390,17 @@ def test_staff_download_one_answer_and_all_answers_one_a_page(registrar_app, smt
         events = list(db.session.scalars(sa.select(AuditEvent).filter_by(action="export")))
         assert {(e.target, e.detail["format"]) for e in events} == {(references[0], "pdf"), ("nominering", "pdf")}
         assert all(e.actor == "handlaggare@example.org" for e in events)
+
+
+def test_the_copy_of_an_anonymised_answer_says_when_the_personal_data_went(registrar_app, staff_client):
+    reference = nominate(registrar_app, "Arboga kommun", "Anna")
+    with registrar_app.app_context():
+        answer = db.session.scalar(sa.select(Response).filter_by(reference=reference))
+        answer.answers = {**answer.answers, "ledamot_namn": None}
+        answer.anonymised_at = answer.submitted_at
+        db.session.commit()
+    text = pdf_text(staff_client.get(f"/staff/forms/nominering/responses/{reference}/diariekopia.pdf").data)
+    assert "Personuppgifterna i svaret togs bort den" in text and "Anna Ledamotsson" not in text
 
 
 def test_only_record_forms_have_copies(registrar_app, staff_client):

@@ -28,8 +28,8 @@ PDF = "application/pdf"
 SOURCES = {INVITATION: "Organisationens personliga länk", "open": "Formulärets öppna länk"}
 REVIEWS = {
     PENDING: "Väntar på granskning. Svaret gäller inte förrän en handläggare har godkänt det.",
-    ACCEPTED: "Godkänt av {by} {at}",
-    REJECTED: "Avvisat av {by} {at}. Svaret gäller inte.",
+    ACCEPTED: "Godkänt av {by}{at}",
+    REJECTED: "Avvisat av {by}{at}. Svaret gäller inte.",
 }
 UNANSWERED = "–"
 
@@ -111,8 +111,8 @@ def record_page(
         replaced = replaced_answer(response, history)
     review = None
     if response.review in REVIEWS:
-        at = swedish_time(response.reviewed_at) if response.reviewed_at else ""
-        review = REVIEWS[response.review].format(by=response.reviewed_by or "okänd", at=at).replace("  ", " ")
+        at = f" {swedish_time(response.reviewed_at)}" if response.reviewed_at else ""
+        review = REVIEWS[response.review].format(by=response.reviewed_by or "okänd", at=at)
     return RecordPage(
         form_title=given_under.title,
         series=given_under.record_series or definition.record_series,
