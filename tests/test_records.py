@@ -25,7 +25,7 @@ from formsvc.definitions import DefinitionError, load_directory, parse_definitio
 from formsvc.extensions import db
 from formsvc.mail import FAILED, PENDING, SENT, OutboxMessage
 from formsvc.models import Organisation, Response, name_key
-from formsvc.records import registration
+from formsvc.records import registration, staff_views
 
 REGISTRAR = "registrator@example.org"
 MONTHS = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
@@ -390,6 +390,17 @@ def test_staff_download_one_answer_and_all_answers_one_a_page(registrar_app, smt
         events = list(db.session.scalars(sa.select(AuditEvent).filter_by(action="export")))
         assert {(e.target, e.detail["format"]) for e in events} == {(references[0], "pdf"), ("nominering", "pdf")}
         assert all(e.actor == "handlaggare@example.org" for e in events)
+
+
+def test_too_many_answers_for_one_pdf_are_sent_to_excel_instead(registrar_app, staff_client, monkeypatch):
+    """Bad input: a form with more answers than one PDF may hold (two, with the limit at one here)."""
+    monkeypatch.setattr(staff_views, "MOST_PAGES", 1)
+    nominate(registrar_app, "Arboga kommun", "Anna")
+    nominate(registrar_app, "Region Västmanland", "Bo")
+    refused = staff_client.get("/staff/forms/nominering/diariekopior.pdf")
+    assert refused.status_code == 303 and refused.headers["Location"].endswith("/staff/forms/nominering/responses")
+    answers_page = text_of(staff_client.get(refused.headers["Location"]))
+    assert "Formuläret har 2 svar. Det är för många för en PDF" in answers_page
 
 
 def test_the_copy_of_an_anonymised_answer_says_when_the_personal_data_went(registrar_app, staff_client):
