@@ -5,9 +5,9 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FORMSVC_TEST_DATABASE_URL ?=
 
-.PHONY: setup run test lint chromium translations bench clean
+.PHONY: setup run test lint chromium pdf-libraries translations bench clean
 
-setup: $(VENV)/.installed translations
+setup: $(VENV)/.installed translations pdf-libraries
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,14 @@ chromium:
 	@test -x $(CHROMIUM) || (export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq chromium) || \
 		(echo "Chromium is missing: run 'apt-get install -y chromium' as root" >&2; exit 1)
+
+# The registrar copies (formsvc/records) are PDFs made by WeasyPrint, which needs Debian's Pango and
+# HarfBuzz and a font; install them when missing (needs root, as in CI). No fonts are fetched from elsewhere.
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+pdf-libraries:
+	@dpkg -s $(PDF_PACKAGES) >/dev/null 2>&1 || (export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq $(PDF_PACKAGES)) || \
+		(echo "Libraries for PDFs are missing: run 'apt-get install -y $(PDF_PACKAGES)' as root" >&2; exit 1)
 
 # A benchmark that misses a target exits 1; the leading "-" runs the next one all the same.
 bench: setup

@@ -20,6 +20,7 @@ from . import (
     newsletter,
     organisations,
     public,
+    records,
     retention,
     security,
     sharing,
@@ -49,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     public.init_app(app)
     invitations.init_app(app)
     newsletter.init_app(app)
+    records.init_app(app)
     staff.init_app(app)
     retention.init_app(app)
     sharing.init_app(app)

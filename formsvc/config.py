@@ -30,6 +30,7 @@ ENVIRONMENT = {
     "FORMSVC_SECRETARIAT_PHONE": ("FORMSVC_SECRETARIAT_PHONE", str),
     "FORMSVC_CONTROLLER": ("FORMSVC_CONTROLLER", str),
     "FORMSVC_PUBLIC_URL": ("FORMSVC_PUBLIC_URL", str),
+    "FORMSVC_REGISTRAR_EMAIL": ("FORMSVC_REGISTRAR_EMAIL", str),
     "FORMSVC_FORMS_DIR": ("FORMSVC_FORMS_DIR", str),
     "FORMSVC_MAIL_DIR": ("FORMSVC_MAIL_DIR", str),
     "FORMSVC_MAIL_FLUSH_SECONDS": ("FORMSVC_MAIL_FLUSH_SECONDS", float),
@@ -63,6 +64,8 @@ def default_settings(instance_path: str) -> dict:
         # Who is responsible for the personal data (personuppgiftsansvarig), named on /personuppgifter.
         "FORMSVC_CONTROLLER": "Länsstyrelsen Västmanland",
         "FORMSVC_PUBLIC_URL": None,  # e.g. https://formular.example.org, for links in e-mails
+        # The registrar's mailbox: a PDF copy of every answer to a form marked `record: true` goes here; None: none.
+        "FORMSVC_REGISTRAR_EMAIL": None,
         "FORMSVC_MAIL_DIR": str(instance / "mail"),  # where mail goes when no MAIL_SERVER is set
         "FORMSVC_MAIL_FLUSH_SECONDS": 0,  # >0: send the outbox in the background (dev server)
         "FORMSVC_MAIL_MAX_ATTEMPTS": 8,

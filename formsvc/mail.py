@@ -16,6 +16,7 @@ import smtplib
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 from pathlib import Path
@@ -232,7 +233,17 @@ def _send_one(delivery: Delivery, sender: str, message_id: int) -> str | None:
         db.session.commit()
         return message.status
     outbox_id = message.id
+    maker = current_app.extensions.get("formsvc_mail_attachments", {}).get(message.template)
     db.session.commit()  # the renewed claim is seen by other senders; nothing is held during the send
+    if maker is not None:
+        try:
+            _attach_made(mail, maker, outbox_id)
+        except Exception as error:  # e.g. a PDF that could not be made: tried again later, never lost
+            db.session.rollback()
+            _note_failure(message, error)
+            message.claimed_at = message.claimed_by = None
+            db.session.commit()
+            return message.status
     try:
         delivery.send(mail, outbox_id)
     except Exception as error:  # any error at all: this message fails, the others go on
@@ -242,6 +253,30 @@ def _send_one(delivery: Delivery, sender: str, message_id: int) -> str | None:
     message.claimed_at = message.claimed_by = None
     db.session.commit()
     return message.status
+
+
+# A file attached when the mail is sent: (file name, content type, data).
+Attachment = tuple[str, str, bytes]
+# maker(outbox_id) reads what it needs from the database and returns a function that builds the files.
+AttachmentMaker = Callable[[int], Callable[[], list[Attachment]]]
+
+
+def attach_when_sent(app: Flask, template: str, maker: AttachmentMaker) -> None:
+    """Mails of `template` get files made by `maker` when they are sent, not when they are queued.
+
+    A file that takes time to make (a PDF) is then made by the sender after the answer is stored, and a
+    failure to make it is noted on the mail (last_error) and tried again with back-off like a send that
+    failed; when the attempts run out the mail is failed and shown to staff (/staff/outbox)."""
+    app.extensions.setdefault("formsvc_mail_attachments", {})[template] = maker
+
+
+def _attach_made(mail: Message, maker: AttachmentMaker, outbox_id: int) -> None:
+    """Attach what the mail's feature makes. It reads in a short transaction, ended here before the files
+    are built: on SQLite an open transaction holds the write lock every answer waits for."""
+    build = maker(outbox_id)
+    db.session.commit()
+    for name, content_type, data in build():
+        mail.attach(name, content_type, data)
 
 
 def _over_cap(message: OutboxMessage) -> str | None:

@@ -149,6 +149,10 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/staff/forms/<slug>/organisations"): Case({"slug": "anslutning"}, LOGIN, 200, LOGIN),
     ("GET", "/staff/forms/<slug>/export.xlsx"): Case({"slug": "anslutning"}, LOGIN, 200, LOGIN),
     ("GET", "/staff/forms/<slug>/export.csv"): Case({"slug": "anslutning"}, LOGIN, 200, LOGIN),
+    # registrar copies (issue 18): a receipt for the answer does not open its copy
+    ("GET", "/staff/forms/<slug>/responses/<reference>/diariekopia.pdf"): Case(
+        lambda w: {"slug": w.owner_slug, "reference": w.owner_reference}, LOGIN, 200, LOGIN, owner=LOGIN),
+    ("GET", "/staff/forms/<slug>/diariekopior.pdf"): Case({"slug": "anslutning"}, LOGIN, 200, LOGIN),
     ("GET", "/staff/roster"): Case({}, LOGIN, 200, LOGIN),
     ("GET", "/staff/roster.xlsx"): Case({}, LOGIN, 200, LOGIN),
     # live vote (issue 6): unknown codes and rounds; owner lines still to add

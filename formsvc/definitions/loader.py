@@ -36,7 +36,8 @@ YESNO_CHOICES = (Choice("ja", "Ja", "Yes"), Choice("nej", "Nej", "No"))
 FORM_KEYS = {
     "title", "intro", "opens", "closes", "listed", "retention_days", "retention_action", "submit_label",
     "thanks", "fields", "mails", "rules", "embed", "newsletter", "open_link", "one_answer_per_organisation",
-    "live_only", "purpose", "title_en", "intro_en", "purpose_en", "thanks_en", "submit_label_en",
+    "live_only", "record", "record_series", "purpose", "title_en", "intro_en", "purpose_en", "thanks_en",
+    "submit_label_en",
 }  # fmt: skip
 RETENTION_ACTIONS = ("anonymise", "delete")
 # What may describe the person behind an e-mail address: free text, never counted options.
@@ -128,6 +129,15 @@ def parse_definition(raw: Any, slug: str, source: str = "<definition>") -> FormD
             source, None, "'live_only' and 'open_link: true' contradict: a live-only form is not open at /f/<slug>"
         )
 
+    record = _flag(raw.get("record", False), source, None, "record")
+    record_series = _text(raw.get("record_series", ""), source, None, "record_series")
+    if record and not record_series:
+        raise DefinitionError(
+            source, None, "'record: true' needs 'record_series': the series the registrar files the answers in"
+        )
+    if record_series and not record:
+        raise DefinitionError(source, None, "'record_series' is set but 'record' is not true")
+
     opens = _moment(raw.get("opens"), source, "opens", end_of_day=False)
     closes = _moment(raw.get("closes"), source, "closes", end_of_day=True)
     if opens and closes and closes <= opens:
@@ -163,6 +173,8 @@ def parse_definition(raw: Any, slug: str, source: str = "<definition>") -> FormD
         open_link=_flag(raw.get("open_link", True), source, None, "open_link") and not live_only,
         one_answer_per_organisation=one_per_organisation,
         live_only=live_only,
+        record=record,
+        record_series=record_series,
         source=source,
     )
     return _with_version(definition)

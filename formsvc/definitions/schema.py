@@ -144,6 +144,10 @@ class FormDefinition(Translated):
     # True: a vote used in live rounds (/live/<code>), so not open at /f/<slug> (open_link is False): there it is
     # answered only through a personal link, once per link; results and export add the rounds' votes.
     live_only: bool = False
+    # True: every answer is an incoming document to be registered; a PDF copy goes to the registrar
+    # (formsvc/records). record_series names the series it is registered in.
+    record: bool = False
+    record_series: str = ""
     purpose: str = ""  # what the answers are used for, shown on /personuppgifter
     title_en: str = ""  # English versions (see Translated); "" when the definition has none
     intro_en: str = ""

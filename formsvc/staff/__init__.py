@@ -8,6 +8,7 @@ from ..extensions import login_manager
 from ..invitations import staff_views
 from ..live import staff_pages as live_pages
 from ..newsletter import staff as newsletter_staff
+from ..records import staff_views as records_pages
 from ..sharing import pages as sharing_pages
 from . import audit_log, auth, dashboard, exports, organisations, outbox, responses, results, retention, roster
 from .blueprint import bp
@@ -15,7 +16,7 @@ from .blueprint import bp
 # Modules that add pages to bp.
 __all__ = [
     "bp", "init_app", "audit_log", "dashboard", "exports", "live_pages", "newsletter_staff", "organisations",
-    "outbox", "responses", "results", "retention", "roster", "sharing_pages", "staff_views",
+    "outbox", "records_pages", "responses", "results", "retention", "roster", "sharing_pages", "staff_views",
 ]
 
 
