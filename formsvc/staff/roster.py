@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from ..audit import audit
 from ..catalog import catalog
 from ..definitions import FormDefinition
-from ..export import safe_cell
+from ..export import date_time_cell, filter_rows, list_sheet, safe_cell
 from ..extensions import db
 from ..invitations.status import standings
 from ..models import Organisation, Response
@@ -25,7 +25,9 @@ from .blueprint import bp
 # Field key prefix -> role; each role has the fields <prefix>_namn, _befattning, _epost, _telefon.
 ROLES = {"ledamot": "Ordinarie ledamot", "ersattare": "Fast ersättare"}
 PARTS = ("namn", "befattning", "epost", "telefon")
-# A cell starting with one of these would be read as a formula (or hide one) by a spreadsheet program.
+# Columns wider than their headers (names, addresses, the time), in characters.
+WIDTHS = {0: 30, 3: 20, 4: 24, 5: 28, 6: 16, 7: 17}
+MISSING_WIDTHS = {0: 30, 2: 20, 3: 28}
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,8 @@ def roster_xlsx():
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Rådet")
-    sheet.append(["Organisation", "Typ", "Roll", "Namn", "Befattning", "E-post", "Telefon", "Nominerad", "Referens"])
+    header = ["Organisation", "Typ", "Roll", "Namn", "Befattning", "E-post", "Telefon", "Nominerad", "Referens"]
+    sheet.append(list_sheet(sheet, header, WIDTHS))
     rows = 0
     for nomination in nominations(definition.slug):
         # Spreadsheets have no time zones: Swedish time, as staff read it.
@@ -107,14 +110,19 @@ def roster_xlsx():
         for person in nomination.people:
             values = [nomination.organisation_name, nomination.organisation_type, person.role, person.name,
                       person.title, person.email, person.phone]
-            sheet.append([safe_cell(sheet, v) for v in values] + [submitted, safe_cell(sheet, nomination.reference)])
+            sheet.append([safe_cell(sheet, v) for v in values]
+                         + [date_time_cell(sheet, submitted), safe_cell(sheet, nomination.reference)])
             rows += 1
+    filter_rows(sheet, len(header), rows)
     missing_sheet = workbook.create_sheet("Har inte nominerat")
-    missing_sheet.append(["Organisation", "Typ", "Kontaktperson", "E-post"])
+    missing_sheet.append(list_sheet(missing_sheet, ["Organisation", "Typ", "Kontaktperson", "E-post"], MISSING_WIDTHS))
+    missing = 0
     for standing in not_nominated(definition.slug):
         o = standing.organisation
         values = [o.name, TYPES.get(o.type, o.type), o.contact_name or "", o.contact_email or ""]
         missing_sheet.append([safe_cell(missing_sheet, v) for v in values])
+        missing += 1
+    filter_rows(missing_sheet, 4, missing)
     audit("export", target=definition.slug, kind="roster.xlsx", rows=rows)
     db.session.commit()
     # Written to a temporary file (in memory while small), never built up as one string.
