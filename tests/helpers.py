@@ -51,3 +51,14 @@ def login(client, email: str, password: str, next_page: str | None = None):
 def csrf_token(client, path: str = "/staff/") -> str:
     """A CSRF token for this client's session, read from a page that has a form."""
     return hidden_values(client.get(path).get_data(as_text=True))["csrf_token"]
+
+
+def send_mass_mail(client, slug: str, data: dict):
+    """Send invitations or reminders as staff do: the first POST only shows who would get the mail; the
+    second confirms that list (its digest) and sends. Returns the second response."""
+    path = f"/staff/invitations/{slug}/mail"
+    shown = client.post(path, data=data)
+    assert shown.status_code == 200, shown.status_code
+    digest = re.search(r'name="confirm" value="([0-9a-f]+)"', shown.get_data(as_text=True))
+    assert digest, "the confirmation page has no send button"
+    return client.post(path, data={**data, "confirm": digest.group(1)})
