@@ -83,7 +83,8 @@ def live(database_urls, smtp_server, tmp_path_factory):
     shutil.copytree(resource_dir("forms"), forms)
     for name, text in TEST_FORMS.items():
         (forms / name).write_text(text, encoding="utf-8")
-    app = create_app(_settings(f"sqlite:///{database}", folder, smtp_server.port, FORMSVC_FORMS_DIR=str(forms)))
+    app = create_app(_settings(f"sqlite:///{database}", folder, smtp_server.port, FORMSVC_FORMS_DIR=str(forms),
+                               FORMSVC_DEMO_PASSWORD_FILE=str(folder / "demo-staff-password")))
     result = app.test_cli_runner().invoke(cli_main, args=["demo"])
     assert result.exit_code == 0, result.output
     with app.app_context():
