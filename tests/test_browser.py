@@ -648,3 +648,21 @@ def _form_data(filled: dict) -> dict:
     """The stored form of the answers (True for a ticked box) as a browser posts them."""
     return {key: ("y" if value is True else value) for key, value in filled.items()}
 
+
+
+def test_the_projector_bars_grow_as_votes_come_in(staff_page, live):
+    """On the wall, a vote cast on a phone moves its option's bar and points without a reload (live.js), and
+    the bar's width is animated (a CSS transition on the SVG rect's width)."""
+    staff_page.set_viewport_size(DESKTOP)
+    staff_page.goto(open_round("/projektor")(live))
+    row = staff_page.locator('tr[data-key="demokrati"]')
+    points = int(row.locator(".bar-points").inner_text())
+    before = float(row.locator(".bar-value").get_attribute("width"))
+    staff_page.evaluate("window.notReloaded = true")
+    _round_id, code = OPEN_ROUNDS["device"]
+    Visitor(live.app, 240).send(f"/live/{code}", {"prioriteringar": ["demokrati", "integration", "upptacka_vald"]})
+    expect(row.locator(".bar-points")).to_have_text(str(points + 3))
+    assert float(row.locator(".bar-value").get_attribute("width")) > before
+    assert staff_page.evaluate("window.notReloaded === true"), "the page was reloaded, not updated"
+    transition = row.locator(".bar-value").evaluate("rect => getComputedStyle(rect).transitionProperty")
+    assert "width" in transition
