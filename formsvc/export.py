@@ -34,11 +34,12 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from .aggregate import FormResults, form_results, organisations_without_answer
+from .aggregate import FormResults, form_results
 from .audit import audit
 from .catalog import catalog
 from .definitions import TIMEZONE, FieldDefinition, FormDefinition
 from .extensions import db
+from .invitations.status import standings
 from .models import Response
 from .organisations import TYPES
 from .versions import all_questions
@@ -350,8 +351,11 @@ def write_xlsx(definition: FormDefinition, target: IO[bytes] | str | Path) -> in
         count += 1
     filter_rows(answers, len(header), count)
     _summary_sheet(workbook.create_sheet("Sammanfattning"), results, bold)
-    if any(spec.type == "organisation" for spec in definition.fields):
-        _missing_sheet(workbook.create_sheet("Ej svarat"), definition, bold)
+    # Only where there is a list of who was asked (invitations): without one, "not answered" would be the
+    # whole register, most of which was never asked.
+    invited = [s for s in standings(definition.slug) if s.live_invitation is not None]
+    if invited:
+        _missing_sheet(workbook.create_sheet("Ej svarat"), [s.organisation for s in invited if s.missing])
     workbook.save(target)
     return count
 
@@ -421,12 +425,12 @@ def _bar_chart(sheet, title: str, kind: str, first: int, last: int) -> BarChart:
     return chart
 
 
-def _missing_sheet(sheet, definition: FormDefinition, bold: Font) -> None:
-    """Organisations in the register with no current answer."""
+def _missing_sheet(sheet, organisations: list) -> None:
+    """Invited organisations (invitation not revoked) with no current answer."""
     safe = SafeCells(sheet)
     sheet.append(list_sheet(sheet, ["Organisation", "Typ", "Kontaktperson", "E-post"], {0: 40, 2: 20, 3: 30}))
     rows = 0
-    for organisation in organisations_without_answer(definition.slug):
+    for organisation in organisations:
         rows += 1
         sheet.append(
             safe.row(

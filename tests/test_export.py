@@ -21,6 +21,7 @@ from formsvc.audit import AuditEvent
 from formsvc.definitions import parse_definition
 from formsvc.export import FORMULA_STARTS, csv_text, write_xlsx
 from formsvc.extensions import db
+from formsvc.invitations.mails import create_invitations
 from formsvc.models import Organisation, Response
 from formsvc.staff.models import StaffUser
 
@@ -102,7 +103,7 @@ def test_xlsx_has_headers_rows_and_real_types(typed):
     response = client.get("/staff/forms/prov/export.xlsx")
     assert response.headers["Content-Disposition"].startswith("attachment; filename=prov-")
     book = workbook(response)
-    assert book.sheetnames == ["Svar", "Sammanfattning", "Ej svarat"]
+    assert book.sheetnames == ["Svar", "Sammanfattning"]  # nobody was invited: no list of who has not answered
     rows = list(book["Svar"].iter_rows(values_only=True))
     assert list(rows[0]) == HEADERS
     first, second = rows[1], rows[2]
@@ -148,9 +149,14 @@ def test_the_sheet_of_organisations_that_have_not_answered(typed):
             for name, kind, email in [("Sala kommun", "kommun", "sala@example.org"),
                                       ("Polisen", "myndighet", "polisen@example.org")]
         )
+        db.session.add(Organisation(name="Inte inbjuden", name_key="inte inbjuden", type="kommun"))
+        db.session.commit()
+        invited = list(db.session.scalars(sa.select(Organisation).where(Organisation.name != "Inte inbjuden")))
+        create_invitations("prov", invited, by="test")
         db.session.commit()
     assert submit(client, "prov", FIRST).status_code == 303
     rows = list(workbook(client.get("/staff/forms/prov/export.xlsx"))["Ej svarat"].iter_rows(values_only=True))
+    # The invited organisation that has not answered; not the one in the register that nobody asked.
     assert rows == [("Organisation", "Typ", "Kontaktperson", "E-post"),
                     ("Polisen", "Statlig myndighet", None, "polisen@example.org")]
 
