@@ -43,6 +43,8 @@ from formsvc.cli import main as cli_main
 from formsvc.config import resource_dir
 from formsvc.demo import Visitor
 from formsvc.extensions import db
+from formsvc.invitations.models import Invitation
+from formsvc.invitations.tokens import new_token as new_invitation_token
 from formsvc.live import codes
 from formsvc.live.models import LiveRound, LiveSeat
 from formsvc.models import Organisation, Response, utcnow
@@ -277,6 +279,26 @@ def open_round(then: str = "", mode: str = "device", public: bool = False) -> Ca
     return path
 
 
+def vote_three(page) -> None:
+    """Rank three options in the vote's selects and send: the vote's receipt."""
+    for place, option in enumerate(["integration", "folkhalsa", "demokrati"], start=1):
+        page.locator(f"select[id$='-{place}']").select_option(option)
+    press_the_button(page)
+
+
+def personal_link(live) -> str:
+    """A new personal link of an invited organisation that has not answered (the demo's round)."""
+    with live.app.app_context():
+        answered = sa.select(Response.organisation_id).filter_by(form_slug="nominering", is_current=True)
+        invitation = db.session.scalar(
+            sa.select(Invitation).filter_by(form_slug="nominering").where(Invitation.organisation_id.not_in(answered))
+        )
+        token = new_invitation_token(invitation, "manual")
+        db.session.commit()
+        db.session.remove()
+    return f"/i/{token}"
+
+
 def start_a_seat_round_without_seats(page) -> None:
     page.get_by_label("Bara den som har en platskod", exact=False).check()
     page.get_by_role("button", name="Starta omröstningen").click()
@@ -403,7 +425,9 @@ PAGES = [
     Page("rosta-ange-kod", "/live/"),
     Page("rosta", open_round(public=True)),
     Page("rosta-med-fel", open_round(public=True), 422, then=press_the_button),
+    Page("rosta-kvitto", open_round(public=True), then=vote_three),
     Page("rosta-stangd", closed_round(public=True), 410),
+    Page("nominering-personlig-lank", personal_link),
     Page("okand-inbjudan", "/i/fel-token", 404),
 ]
 
