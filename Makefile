@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# make run NEW_PASSWORD=1 gives the demo staff account a new password (else the one kept in instance/).
+NEW_PASSWORD ?=
 export FORMSVC_TEST_DATABASE_URL ?=
 
 .PHONY: setup run test lint chromium pdf-libraries translations bench clean
@@ -29,9 +31,9 @@ run: export FORMSVC_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 
 ## Run the service on SQLite with the shipped forms and demo data; mail lands in instance/mail/.
 run: setup instance/config.py
-	$(BIN)/formsvc init-db
-	$(BIN)/formsvc demo
-	$(BIN)/formsvc demo-staff --port $(PORT)
+	$(BIN)/formsvc demo --port $(PORT) $(if $(NEW_PASSWORD),--new-password)
+	@# The staff login, last on the screen: printed in the background once the server answers.
+	@$(BIN)/python -m formsvc.demo $(PORT) "$(CURDIR)/instance" &
 	FORMSVC_MAIL_FLUSH_SECONDS=3 FORMSVC_SECRETARIAT_PHONE="010-123 45 67" \
 		$(BIN)/formsvc run --host 127.0.0.1 --port $(PORT)
 

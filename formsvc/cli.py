@@ -2,51 +2,42 @@
 
 from __future__ import annotations
 
-import secrets
-
 import click
-import sqlalchemy as sa
+from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from . import create_app
+from . import create_app, demo
 from .catalog import forms_cli
-from .config import resource_dir
+from .database import upgrade_schema
 from .extensions import db
-from .models import Organisation
-from .organisations import add_organisations, check_rows, demo_email, read_file
-from .staff.auth import find_staff
-from .staff.models import StaffUser
-
-DEMO_STAFF = "handlaggare@example.org"
 
 
 @click.command("demo")
+@click.option("--port", default=5000, show_default=True, help="the port the dev server will listen on")
+@click.option("--new-password", is_flag=True, help="give the demo staff account a new password")
 @with_appcontext
-def demo_command() -> None:
-    """Fill an empty database with demo data: the organisation register with example.org contacts."""
-    if db.session.scalar(sa.select(sa.func.count(Organisation.id))):
-        click.echo("The organisation register has entries already; demo organisations not added.")
-        return
-    rows = read_file(resource_dir("data") / "organisations.csv")
-    for row in rows:
-        row["contact_email"] = demo_email(row["name"])
-    report = check_rows(rows)
-    add_organisations(report.accepted)
+def demo_command(port: int, new_password: bool) -> None:
+    """Migrate the database and fill it with demo data for every feature (once), with a demo staff account.
+
+    The staff password is kept in instance/ and stays the same until --new-password; `make run` prints the
+    login when the server has started, `formsvc demo-staff` prints it at any time.
+    """
+    upgrade_schema()
+    for line in demo.add_demo_data(current_app._get_current_object(), port) or ["nothing new: it is all there"]:
+        click.echo(f"Demo data: {line}.")
+    demo.ensure_staff(new_password)
     db.session.commit()
-    click.echo(f"Demo data: {len(report.accepted)} organisations with example.org contacts.")
 
 
 @click.command("demo-staff")
 @click.option("--port", default=5000, show_default=True, help="the port the dev server will listen on")
+@click.option("--new-password", is_flag=True, help="a new random password instead of the kept one")
 @with_appcontext
-def demo_staff_command(port: int) -> None:
-    """Give the demo staff account a new random password and print how to log in."""
-    password = secrets.token_urlsafe(12)
-    user = find_staff(DEMO_STAFF) or StaffUser(email=DEMO_STAFF)
-    user.set_password(password)
-    db.session.add(user)
+def demo_staff_command(port: int, new_password: bool) -> None:
+    """Print how to log in as the demo staff account (its password is kept in instance/)."""
+    password = demo.ensure_staff(new_password)
     db.session.commit()
-    click.secho(f"Staff login: http://127.0.0.1:{port}/staff/  e-mail {DEMO_STAFF}  password {password}", bold=True)
+    click.secho(demo.login_text(port, password), bold=True)
 
 
 main = FlaskGroup(create_app=create_app, help="formsvc: forms and surveys.")

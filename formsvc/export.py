@@ -15,6 +15,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterator
+from copy import copy
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -31,13 +32,14 @@ from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from .aggregate import FormResults, form_results
 from .audit import audit
 from .catalog import catalog
 from .definitions import TIMEZONE, FieldDefinition, FormDefinition
 from .extensions import db
-from .invitations.status import invited_counts, standings
+from .invitations.status import standings
 from .models import Response
 from .organisations import TYPES
 from .review import source_text
@@ -258,6 +260,39 @@ def _offset_in_utc_hour(hour: str) -> timedelta:
 
 # --- XLSX -------------------------------------------------------------------------------------------
 
+MAX_WIDTH = 50  # characters: a long question label wraps in its own cell rather than making a column a screen wide
+DATE_TIME_FORMAT = "yyyy-mm-dd hh:mm"  # ISO order, as Swedish Excel shows it and sorts it
+DATE_TIME_WIDTH = 17
+
+
+def list_sheet(sheet, header: list[Any], widths: dict[int, int] | None = None) -> list[Cell]:
+    """Set up a write-only sheet as a list under `header`: columns as wide as their headers (capped),
+    the header row frozen; returns the bold header cells to append first. `widths` (column index -> at
+    least so many characters) is for columns whose values are wider than their header (dates).
+
+    Write-only sheets write column widths and panes before the first row, so call this before appending;
+    `filter_rows` adds the autofilter, which is written when the workbook is saved.
+    """
+    widths = widths or {}
+    for index, text in enumerate(header):
+        wanted = max(len(str(text.value if isinstance(text, Cell) else text)) + 2, widths.get(index, 0), 8)
+        sheet.column_dimensions[get_column_letter(index + 1)].width = min(wanted, MAX_WIDTH)
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    return [_styled(sheet, safe_cell(sheet, text), bold) for text in header]
+
+
+def filter_rows(sheet, columns: int, rows: int) -> None:
+    """An autofilter over the header and the `rows` rows written under it."""
+    sheet.auto_filter.ref = f"A1:{get_column_letter(columns)}{rows + 1}"
+
+
+def date_time_cell(sheet, moment: datetime) -> WriteOnlyCell:
+    """A date cell (Swedish wall-clock time) shown as 2026-12-01 19:28."""
+    cell = WriteOnlyCell(sheet, local_time(moment) if moment.tzinfo else moment)
+    cell.number_format = DATE_TIME_FORMAT
+    return cell
+
 
 def ooxml_text(text: str) -> str:
     return OOXML_ESCAPE.sub(lambda m: f"_x{ord(m.group()):04X}_", text) if OOXML_ESCAPE.search(text) else text
@@ -309,20 +344,28 @@ def write_xlsx(definition: FormDefinition, target: IO[bytes] | str | Path) -> in
     columns = answer_columns(definition)
     answers = workbook.create_sheet("Svar")
     safe = SafeCells(answers, free_text_indexes(columns))
-    answers.freeze_panes = "A2"
-    answers.column_dimensions["A"].width = 12
-    answers.column_dimensions["B"].width = 17
+    header = headers(columns)
+    answers.append(list_sheet(answers, header, {0: 12, 1: DATE_TIME_WIDTH}))
     bold = Font(bold=True)
-    header = [safe.cell(text) for text in headers(columns)]
-    answers.append([_styled(answers, cell, bold) for cell in header])
+    # One styled cell per row for the time; its style copied, not looked up again for each answer.
+    sent = WriteOnlyCell(answers)
+    sent.number_format = DATE_TIME_FORMAT
+    style = sent._style
     count = 0
     for row in answer_rows(definition, columns):
+        cell = WriteOnlyCell(answers)
+        cell._style = copy(style)
+        cell.value = row[1]  # after the style: openpyxl keeps a date format it finds, sets its own otherwise
+        row[1] = cell
         answers.append(safe.row(row))
         count += 1
+    filter_rows(answers, len(header), count)
     _summary_sheet(workbook.create_sheet("Sammanfattning"), results, bold)
-    if invited_counts().get(definition.slug):  # only where there is a list of who was asked: invitations
-        missing = [s.organisation for s in standings(definition.slug) if s.missing]
-        _missing_sheet(workbook.create_sheet("Ej svarat"), missing, bold)
+    # Only where there is a list of who was asked (invitations): without one, "not answered" would be the
+    # whole register, most of which was never asked.
+    invited = [s for s in standings(definition.slug) if s.live_invitation is not None]
+    if invited:
+        _missing_sheet(workbook.create_sheet("Ej svarat"), [s.organisation for s in invited if s.missing])
     for add_sheets in current_app.extensions.get("formsvc_export_sheets", ()):
         add_sheets(workbook, definition)
     workbook.save(target)
@@ -346,10 +389,14 @@ CHART_ROWS = 16  # rows a chart covers at its default size: blocks are at least 
 def _summary_sheet(sheet, results: FormResults, bold: Font) -> None:
     """Each counted question as a small table with a native bar chart beside it."""
     safe = SafeCells(sheet)
-    sheet.column_dimensions["A"].width = 50
+    # Blocks with headers of their own, so no autofilter (a sheet has one, over one list); the title stays.
+    sheet.column_dimensions["A"].width = MAX_WIDTH
+    for letter, width in zip("BCDE", (DATE_TIME_WIDTH, 20, 12, 14), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A2"
     sheet.append([_styled(sheet, safe.cell(results.definition.title), Font(bold=True, size=14))])
     sheet.append(["Antal svar", results.responses])
-    sheet.append(["Exporterad", local_time(datetime.now(TIMEZONE))])
+    sheet.append(["Exporterad", date_time_cell(sheet, datetime.now(TIMEZONE))])
     row = 5
     for question in results.questions:
         headers = SUMMARY_HEADERS[question.kind]
@@ -390,12 +437,13 @@ def _bar_chart(sheet, title: str, kind: str, first: int, last: int) -> BarChart:
     return chart
 
 
-def _missing_sheet(sheet, organisations: list, bold: Font) -> None:
-    """The invited organisations (invitation not revoked) with no current answer."""
+def _missing_sheet(sheet, organisations: list) -> None:
+    """Invited organisations (invitation not revoked) with no current answer."""
     safe = SafeCells(sheet)
-    sheet.column_dimensions["A"].width = 40
-    sheet.append([_styled(sheet, text, bold) for text in ("Organisation", "Typ", "Kontaktperson", "E-post")])
+    sheet.append(list_sheet(sheet, ["Organisation", "Typ", "Kontaktperson", "E-post"], {0: 40, 2: 20, 3: 30}))
+    rows = 0
     for organisation in organisations:
+        rows += 1
         sheet.append(
             safe.row(
                 [
@@ -406,6 +454,7 @@ def _missing_sheet(sheet, organisations: list, bold: Font) -> None:
                 ]
             )
         )
+    filter_rows(sheet, 4, rows)
 
 
 # --- CSV --------------------------------------------------------------------------------------------

@@ -80,3 +80,14 @@ def open_to_all(app, slug: str = "prioritering") -> None:
     definition = app.extensions["formsvc_catalog"].get(slug)
     object.__setattr__(definition, "live_only", False)
     object.__setattr__(definition, "open_link", True)
+
+
+def send_mass_mail(client, slug: str, data: dict):
+    """Send invitations or reminders as staff do: the first POST only shows who would get the mail; the
+    second confirms that list (its digest) and sends. Returns the second response."""
+    path = f"/staff/invitations/{slug}/mail"
+    shown = client.post(path, data=data)
+    assert shown.status_code == 200, shown.status_code
+    digest = re.search(r'name="confirm" value="([0-9a-f]+)"', shown.get_data(as_text=True))
+    assert digest, "the confirmation page has no send button"
+    return client.post(path, data={**data, "confirm": digest.group(1)})

@@ -167,6 +167,8 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/staff/live/<int:round_id>/resultat.xlsx"): Case({"round_id": 999999}, LOGIN, 404, LOGIN),
     ("GET", "/staff/live/<int:round_id>/tally.json"): Case({"round_id": 999999}, LOGIN, 404, LOGIN),
     ("POST", "/staff/live/<int:round_id>/stang"): Case({"round_id": 999999}, LOGIN, 404, LOGIN),
+    ("GET", "/staff/live/<int:round_id>/projektor"): Case({"round_id": 999999}, LOGIN, 404, LOGIN),
+    ("POST", "/staff/live/<int:round_id>/resultat"): Case({"round_id": 999999}, LOGIN, 404, LOGIN),
 }
 
 

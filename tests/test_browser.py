@@ -38,14 +38,19 @@ from playwright.sync_api import expect
 from sqlalchemy.engine import make_url
 
 from formsvc import create_app
+from formsvc.catalog import catalog
 from formsvc.cli import main as cli_main
 from formsvc.config import resource_dir
+from formsvc.demo import Visitor
 from formsvc.extensions import db
 from formsvc.invitations.models import Invitation
 from formsvc.invitations.tokens import new_token as new_invitation_token
+from formsvc.live import codes
+from formsvc.live.models import LiveRound, LiveSeat
 from formsvc.models import Organisation, Response, name_key, utcnow
 from formsvc.newsletter.models import CONFIRM, UNSUBSCRIBE, Subscription
 from formsvc.newsletter.subscriptions import new_token
+from formsvc.staff.models import StaffUser
 
 # All in one xdist group: one browser and one server for the file (the Makefile's --dist loadfile does this too).
 pytestmark = pytest.mark.xdist_group("browser")
@@ -85,10 +90,12 @@ def live(database_urls, smtp_server, tmp_path_factory):
     shutil.copytree(resource_dir("forms"), forms)
     for name, text in TEST_FORMS.items():
         (forms / name).write_text(text, encoding="utf-8")
-    app = create_app(_settings(f"sqlite:///{database}", folder, smtp_server.port, FORMSVC_FORMS_DIR=str(forms)))
+    app = create_app(_settings(f"sqlite:///{database}", folder, smtp_server.port, FORMSVC_FORMS_DIR=str(forms),
+                               FORMSVC_DEMO_PASSWORD_FILE=str(folder / "demo-staff-password")))
     result = app.test_cli_runner().invoke(cli_main, args=["demo"])
     assert result.exit_code == 0, result.output
-    with app.app_context():
+    with app.app_context():  # the demo's staff account is the tests' one: it gets the tests' password
+        db.session.execute(sa.delete(StaffUser).filter_by(email=STAFF_EMAIL))
         db.session.add(staff_user())
         db.session.commit()
     with LiveServer(app) as server:
@@ -224,6 +231,104 @@ def staff_removes_a_subscriber(live) -> str:
     return path
 
 
+def _first(live, query):
+    with live.app.app_context():
+        found = db.session.scalar(query)
+        db.session.remove()
+    assert found is not None, "the demo data has no such row"
+    return found
+
+
+def demo_answer(slug: str, then: str = "") -> Callable:
+    """A page of one of the demo's current answers to the form."""
+
+    def path(live) -> str:
+        query = sa.select(Response.reference).filter_by(form_slug=slug, is_current=True).order_by(Response.id)
+        return f"/staff/forms/{slug}/responses/{_first(live, query)}{then}"
+
+    return path
+
+
+def nominated_organisation(live) -> str:
+    query = sa.select(Response.organisation_id).filter_by(form_slug="nominering", is_current=True).where(
+        Response.organisation_id.is_not(None))
+    return f"/staff/invitations/nominering/organisations/{_first(live, query)}"
+
+
+def an_organisation(live) -> str:
+    return f"/staff/organisations/{_first(live, sa.select(Organisation.id).order_by(Organisation.id))}/edit"
+
+
+def closed_round(then: str = "", public: bool = False) -> Callable:
+    """The demo's closed live round with its votes."""
+
+    def path(live) -> str:
+        row = sa.select(LiveRound.id, LiveRound.join_code).where(LiveRound.closed_at.is_not(None))
+        with live.app.app_context():
+            round_id, code = db.session.execute(row).first()
+            db.session.remove()
+        return f"/live/{code}" if public else f"/staff/live/{round_id}{then}"
+
+    return path
+
+
+OPEN_ROUNDS: dict[str, tuple[int, str]] = {}
+
+
+def open_round(then: str = "", mode: str = "device", public: bool = False) -> Callable:
+    """An open round (made once per mode) with a few votes in; `public`: its vote page."""
+
+    def path(live) -> str:
+        if mode not in OPEN_ROUNDS:
+            with live.app.app_context():
+                spec = catalog().get("prioritering").field("prioriteringar")
+                code = codes.new_code(codes.JOIN_CODE_LENGTH)
+                live_round = LiveRound(
+                    form_slug="prioritering", field=spec.key, title="Länets workshop om prioriteringar", mode=mode,
+                    join_code=code, question=spec.label, choices=[[c.key, c.label] for c in spec.choices],
+                    rank=spec.rank, opened_by=STAFF_EMAIL,
+                    seats=[LiveSeat(number=n, code=codes.new_code(codes.SEAT_CODE_LENGTH)) for n in range(1, 7)]
+                    if mode == "seat" else [],
+                )
+                db.session.add(live_round)
+                db.session.commit()
+                OPEN_ROUNDS[mode] = (live_round.id, code)
+                db.session.remove()
+            if mode == "device":
+                for number, ranking in enumerate([["folkhalsa", "barnratt", "demokrati"],
+                                                  ["barnratt", "folkhalsa", "integration"]], start=200):
+                    Visitor(live.app, number).send(f"/live/{code}", {"prioriteringar": ranking})
+        round_id, code = OPEN_ROUNDS[mode]
+        return f"/live/{code}" if public else f"/staff/live/{round_id}{then}"
+
+    return path
+
+
+def vote_three(page) -> None:
+    """Rank three options in the vote's selects and send: the vote's receipt."""
+    for place, option in enumerate(["integration", "folkhalsa", "demokrati"], start=1):
+        page.locator(f"select[id$='-{place}']").select_option(option)
+    press_the_button(page)
+
+
+def demo_personal_link(live) -> str:
+    """A new personal link of an invited organisation that has not answered (the demo's round)."""
+    with live.app.app_context():
+        answered = sa.select(Response.organisation_id).filter_by(form_slug="nominering", is_current=True)
+        invitation = db.session.scalar(
+            sa.select(Invitation).filter_by(form_slug="nominering").where(Invitation.organisation_id.not_in(answered))
+        )
+        token = new_invitation_token(invitation, "manual")
+        db.session.commit()
+        db.session.remove()
+    return f"/i/{token}"
+
+
+def start_a_seat_round_without_seats(page) -> None:
+    page.get_by_label("Bara den som har en platskod", exact=False).check()
+    page.get_by_role("button", name="Starta omröstningen").click()
+
+
 def send_with_mistakes(page) -> None:
     """Representative and substitute the same person, and an e-mail address that is not one."""
     page.get_by_label("Organisation").fill("Region Västmanland")
@@ -316,10 +421,45 @@ PAGES = [
     Page("oversikt", "/staff/", who="staff_page"),
     Page("nyhetsbrev-prenumeranter", "/staff/newsletter", who="staff_page"),
     Page("nyhetsbrev-ta-bort", staff_removes_a_subscriber, who="staff_page"),
-    # Waiting for other branches (the lead adds them when they are merged), e.g.:
-    # Page("resultat", "/staff/forms/anslutning", who="staff_page"),
-    # Page("okand-inbjudan", "/i/fel-token", 404),
-    # Page("rosta", "/live/..."),
+    Page("resultat-anslutning", "/staff/forms/anslutning/results", who="staff_page"),
+    Page("resultat-nominering", "/staff/forms/nominering/results", who="staff_page"),
+    Page("resultat-prioritering", "/staff/forms/prioritering/results", who="staff_page"),
+    Page("resultat-fritext", "/staff/forms/prioritering/results/motivering", who="staff_page"),
+    Page("svar-lista", "/staff/forms/anslutning/responses", who="staff_page"),
+    Page("svar-nominering", "/staff/forms/nominering/responses", who="staff_page"),
+    Page("svar-ett", demo_answer("anslutning"), who="staff_page"),
+    Page("svar-ta-bort", demo_answer("anslutning", "/delete"), who="staff_page"),
+    Page("svar-organisationer", "/staff/forms/nominering/organisations", who="staff_page"),
+    Page("dela", "/staff/forms/anslutning/share", who="staff_page"),
+    Page("dela-mejl", "/staff/forms/anslutning/share/email", who="staff_page"),
+    Page("inbjudningar", "/staff/invitations/nominering", who="staff_page"),
+    Page("inbjudningar-saknar-svar", "/staff/invitations/nominering?status=missing", who="staff_page"),
+    Page("paminnelse-forhandsgranska", "/staff/invitations/nominering/mail?kind=paminnelse", who="staff_page"),
+    Page("inbjudan-forhandsgranska", "/staff/invitations/nominering/mail?kind=inbjudan&recipients=all",
+         who="staff_page"),
+    Page("inbjudan-historik", nominated_organisation, who="staff_page"),
+    Page("organisationer", "/staff/organisations", who="staff_page"),
+    Page("organisation-ny", "/staff/organisations/new", who="staff_page"),
+    Page("organisation-ny-med-fel", "/staff/organisations/new", 422, then=press_the_button, who="staff_page"),
+    Page("organisation-andra", an_organisation, who="staff_page"),
+    Page("organisationer-import", "/staff/organisations/import", who="staff_page"),
+    Page("gallring", "/staff/retention", who="staff_page"),
+    Page("logg", "/staff/audit", who="staff_page"),
+    Page("radet", "/staff/roster", who="staff_page"),
+    Page("omrostningar", "/staff/live/", who="staff_page"),
+    Page("omrostningar-med-fel", "/staff/live/", 422, then=start_a_seat_round_without_seats, who="staff_page"),
+    Page("omrostning-pagar", open_round(), who="staff_page"),
+    Page("omrostning-stangd", closed_round(), who="staff_page"),
+    Page("projektor-pagar", open_round("/projektor"), who="staff_page"),
+    Page("projektor-stangd", closed_round("/projektor"), who="staff_page"),
+    Page("platskoder", open_round("/platskoder", mode="seat"), who="staff_page"),
+    Page("rosta-ange-kod", "/live/"),
+    Page("rosta", open_round(public=True)),
+    Page("rosta-med-fel", open_round(public=True), 422, then=press_the_button),
+    Page("rosta-kvitto", open_round(public=True), then=vote_three),
+    Page("rosta-stangd", closed_round(public=True), 410),
+    Page("nominering-personlig-lank", demo_personal_link),
+    Page("okand-inbjudan", "/i/fel-token", 404),
 ]
 
 
@@ -338,6 +478,7 @@ def test_page_has_no_accessibility_violations(row, request, live):
         page.set_viewport_size(viewport)
         assert axe_violations(page) == "", f"{row.name} at {size} width"
         screenshot(page, row.name, size)
+    assert horizontal_overflow(page) == 0, f"{row.name} scrolls sideways on a phone ({PHONE['width']} px)"
     page.set_viewport_size(ZOOM_400)
     assert horizontal_overflow(page) == 0, f"{row.name} scrolls sideways at 320 CSS px (400 % zoom)"
 
@@ -569,3 +710,21 @@ def _form_data(filled: dict) -> dict:
     """The stored form of the answers (True for a ticked box) as a browser posts them."""
     return {key: ("y" if value is True else value) for key, value in filled.items()}
 
+
+
+def test_the_projector_bars_grow_as_votes_come_in(staff_page, live):
+    """On the wall, a vote cast on a phone moves its option's bar and points without a reload (live.js), and
+    the bar's width is animated (a CSS transition on the SVG rect's width)."""
+    staff_page.set_viewport_size(DESKTOP)
+    staff_page.goto(open_round("/projektor")(live))
+    row = staff_page.locator('tr[data-key="demokrati"]')
+    points = int(row.locator(".bar-points").inner_text())
+    before = float(row.locator(".bar-value").get_attribute("width"))
+    staff_page.evaluate("window.notReloaded = true")
+    _round_id, code = OPEN_ROUNDS["device"]
+    Visitor(live.app, 240).send(f"/live/{code}", {"prioriteringar": ["demokrati", "integration", "upptacka_vald"]})
+    expect(row.locator(".bar-points")).to_have_text(str(points + 3))
+    assert float(row.locator(".bar-value").get_attribute("width")) > before
+    assert staff_page.evaluate("window.notReloaded === true"), "the page was reloaded, not updated"
+    transition = row.locator(".bar-value").evaluate("rect => getComputedStyle(rect).transitionProperty")
+    assert "width" in transition

@@ -103,7 +103,7 @@ def test_xlsx_has_headers_rows_and_real_types(typed):
     response = client.get("/staff/forms/prov/export.xlsx")
     assert response.headers["Content-Disposition"].startswith("attachment; filename=prov-")
     book = workbook(response)
-    assert book.sheetnames == ["Svar", "Sammanfattning"]  # nobody invited: no list of who has not answered
+    assert book.sheetnames == ["Svar", "Sammanfattning"]  # nobody was invited: no list of who has not answered
     rows = list(book["Svar"].iter_rows(values_only=True))
     assert list(rows[0]) == HEADERS
     first, second = rows[1], rows[2]
@@ -158,6 +158,7 @@ def test_the_sheet_of_invited_organisations_that_have_not_answered(typed):
         db.session.commit()
     assert submit(client, "prov", FIRST).status_code == 303
     rows = list(workbook(client.get("/staff/forms/prov/export.xlsx"))["Ej svarat"].iter_rows(values_only=True))
+    # The invited organisation that has not answered; not the one in the register that nobody asked.
     assert rows == [("Organisation", "Typ", "Kontaktperson", "E-post"),
                     ("Polisen", "Statlig myndighet", None, "polisen@example.org")]
 

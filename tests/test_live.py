@@ -399,15 +399,16 @@ def test_the_export_matches_the_projector(app, staff_client):
     assert response.status_code == 200
     assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert "attachment" in response.headers["Content-Disposition"]
-    sheet = load_workbook(BytesIO(response.data)).active
-    rows = [tuple(cell.value for cell in row) for row in sheet.iter_rows()]
-    facts = {row[0]: row[1] for row in rows[:7]}
+    book = load_workbook(BytesIO(response.data))
+    sheet = book["Omröstning"]
+    facts = {row[0]: row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert facts["Antal röstande"] == 4 and facts["Kod"] == code
-    assert sheet["B1"].data_type == "s" and sheet["B1"].value.startswith("=")  # text, never a formula
-    header = rows.index(
-        ("Placering (poäng)", "Alternativ", "Poäng", "Omnämnanden", "Placering (omnämnanden)", "Delad placering")
+    assert sheet["B2"].data_type == "s" and sheet["B2"].value.startswith("=")  # text, never a formula
+    rows = [tuple(cell.value for cell in row) for row in book.active.iter_rows()]
+    assert rows[0] == (
+        "Placering (poäng)", "Alternativ", "Poäng", "Omnämnanden", "Placering (omnämnanden)", "Delad placering"
     )
-    exported = [(place, label, points, mentions) for place, label, points, mentions, _m, _t in rows[header + 1 :]]
+    exported = [(place, label, points, mentions) for place, label, points, mentions, _m, _t in rows[1:]]
     assert exported == shown
     points, mentions = counted(rankings)
     assert {label: p for _place, label, p, _m in exported}["Integration och etablering"] == points["integration"]

@@ -122,10 +122,11 @@ def test_session_cookie_is_httponly_and_samesite(client, staff):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_demo_staff_prints_a_login_that_works_on_the_port_given(app):
+def test_demo_staff_prints_a_login_that_works_on_the_port_given(make_app, tmp_path):
     """What `make run` prints: the address with the dev server's port, and a password that logs in."""
+    app = make_app(FORMSVC_DEMO_PASSWORD_FILE=str(tmp_path / "demo-staff-password"))
     printed = app.test_cli_runner().invoke(cli_main, args=["demo-staff", "--port", "5099"]).output
-    found = re.search(r"http://127\.0\.0\.1:5099/staff/\s+e-mail (\S+)\s+password (\S+)", printed)
+    found = re.search(r"http://127\.0\.0\.1:5099/staff/\s+E-mail: +(\S+)\s+Password: +(\S+)", printed)
     assert found, printed
     assert login(app.test_client(), found.group(1), found.group(2)).status_code == 303
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
@@ -165,14 +168,14 @@ def _mail_targets(slug: str, kind: str) -> list[Invitation]:
     return targets
 
 
-@bp.get("/invitations/<slug>/mail")
-def mail_preview(slug: str):
-    """The mail as the first recipient will get it, with the list of recipients, before anything is sent."""
-    definition = _definition(slug)
-    kind = request.args.get("kind", INVITE)
-    if kind not in KINDS:
-        abort(404)
-    targets = _mail_targets(slug, kind)
+def recipient_digest(kind: str, targets: list[Invitation]) -> str:
+    """A fingerprint of who gets a mail: the confirmation carries it, so what is sent is what staff saw."""
+    listed = sorted(f"{i.id}:{i.organisation.contact_email or ''}" for i in targets)
+    return hashlib.sha256("\n".join([kind, *listed]).encode()).hexdigest()
+
+
+def _confirmation_page(definition: FormDefinition, kind: str, targets: list[Invitation], changed: bool = False):
+    """The mail as the first recipient will get it, who gets it and how many, and the one button that sends."""
     sample = next((i for i in targets if i.organisation.contact_email), None)
     subject, text = preview(definition, kind, sample) if sample else ("", "")
     return render_template(
@@ -180,24 +183,48 @@ def mail_preview(slug: str):
         definition=definition,
         kind=kind,
         targets=targets,
+        addressed=[i for i in targets if i.organisation.contact_email],
+        digest=recipient_digest(kind, targets),
+        changed=changed,
         sample=sample,
         subject=subject,
         text=text,
-        scope=request.args.get("recipients", UNANSWERED),
+        scope=request.values.get("recipients", UNANSWERED),
         chosen_types=_types(),
-        invitation=request.args.get("invitation", ""),
+        invitation=request.values.get("invitation", ""),
+        status=request.values.get("status", ""),
         types=TYPES,
     )
 
 
+@bp.get("/invitations/<slug>/mail")
+def mail_preview(slug: str):
+    """Ask before sending: the mail, its recipients and their number. Nothing is sent from here."""
+    kind = request.args.get("kind", INVITE)
+    if kind not in KINDS:
+        abort(404)
+    return _confirmation_page(_definition(slug), kind, _mail_targets(slug, kind))
+
+
 @bp.post("/invitations/<slug>/mail")
 def send_mail(slug: str):
-    """Send invitation or reminder mails (through the outbox). Recipients are chosen again, now."""
+    """Send invitation or reminder mails (through the outbox), only as confirmed on the confirmation page.
+
+    A POST without the confirmation (a "Påminn" button in the list) shows that page and sends nothing. The
+    confirmation carries the recipient list's digest; when the list changed since (someone answered, an
+    address was changed), the new list is shown to confirm again, so exactly the listed recipients get mail.
+    """
     definition = _definition(slug)
     kind = request.values.get("kind", "")
     if kind not in KINDS:
         abort(400)
-    outcome = send(definition, kind, _mail_targets(slug, kind))
+    targets = _mail_targets(slug, kind)
+    confirmed = request.form.get("confirm", "")
+    if not confirmed:
+        return _confirmation_page(definition, kind, targets)
+    if not hmac.compare_digest(confirmed, recipient_digest(kind, targets)):
+        return _confirmation_page(definition, kind, targets, changed=True), 409
+    outcome = send(definition, kind, targets)
     sent = len(outcome.sent)
     if kind == REMIND:
         flash(ngettext("%(num)d påminnelse är skickad.", "%(num)d påminnelser är skickade.", sent))

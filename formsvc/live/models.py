@@ -40,6 +40,9 @@ class LiveRound(db.Model):
     opened_by: Mapped[str] = mapped_column(sa.String(254))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_by: Mapped[str | None] = mapped_column(sa.String(254))
+    # No numbers but the count of votes (page, projector, tally.json) until the round closes: the room
+    # votes without seeing which way it leans.
+    results_hidden: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     seats: Mapped[list[LiveSeat]] = relationship(
         order_by="LiveSeat.number", cascade="all, delete-orphan", passive_deletes=True
@@ -48,6 +51,10 @@ class LiveRound(db.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+    @property
+    def results_shown(self) -> bool:
+        return not (self.results_hidden and self.is_open)
 
     def choice_label(self, key: str) -> str:
         return next((label for k, label in self.choices if k == key), key)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Response, abort, jsonify, redirect, render_template, url_for
+from flask import Response, abort, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
-from wtforms import IntegerField, RadioField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField
 from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
@@ -46,6 +46,10 @@ class StartRoundForm(FlaskForm):
         lazy_gettext("Antal platskoder"),
         [Optional(), NumberRange(min=1, max=MAX_SEATS, message=lazy_gettext("Ange ett antal mellan 1 och 500."))],
         description=lazy_gettext("Behövs bara när röstningen sker med platskoder."),
+    )
+    results_hidden = BooleanField(
+        lazy_gettext("Dölj resultatet tills omröstningen stängs"),
+        description=lazy_gettext("Projektorn visar bara antalet röster medan omröstningen pågår."),
     )
 
     def validate(self, extra_validators=None):
@@ -106,6 +110,7 @@ def live_rounds():
             choices=[[c.key, c.label] for c in spec.choices],
             rank=spec.rank,
             opened_by=current_user.email,
+            results_hidden=form.results_hidden.data,
         )
         if form.mode.data == "seat":
             live_round.seats = [LiveSeat(number=n, code=c) for n, c in enumerate(_seat_codes(form.seats.data), 1)]
@@ -126,29 +131,55 @@ def live_rounds():
     return render_template("staff/live_rounds.html", form=form, rounds=list(rounds), voters=voters), status
 
 
-@bp.get("/live/<int:round_id>")
-def live_projector(round_id: int):
-    """The projector: join code and QR while open, the number of votes and both rankings, live."""
-    live_round = _round_or_404(round_id)
+def _projector_context(live_round: LiveRound) -> dict:
+    """What both the staff page and the wall show: the join code and QR while open, and the tally
+    (None while the round hides its results)."""
     url = codes.join_url(live_round.join_code)
     qr = codes.qr_svg(url, gettext("QR-kod till omröstningen: %(url)s", url=url)) if live_round.is_open else None
-    return render_template(
-        "staff/live_projector.html",
-        live_round=live_round,
-        result=tally(live_round),
-        join_url=url,
-        join_page=codes.shown_url(codes.join_page_url()),
-        qr=qr,
-        spaced=codes.spaced,
-    )
+    result = tally(live_round)
+    return {
+        "live_round": live_round,
+        "result": result if live_round.results_shown else None,
+        "voters": result.voters,
+        "join_url": url,
+        "join_page": codes.shown_url(codes.join_page_url()),
+        "qr": qr,
+        "spaced": codes.spaced,
+    }
+
+
+@bp.get("/live/<int:round_id>")
+def live_projector(round_id: int):
+    """The round's staff page: join code and QR while open, the number of votes and both rankings, live."""
+    return render_template("staff/live_projector.html", **_projector_context(_round_or_404(round_id)))
+
+
+@bp.get("/live/<int:round_id>/projektor")
+def live_wall(round_id: int):
+    """The projector on the wall: full screen, no staff menu, large type, bars that grow as votes come in."""
+    return render_template("staff/live_wall.html", **_projector_context(_round_or_404(round_id)))
 
 
 @bp.get("/live/<int:round_id>/tally.json")
 @read_only
 def live_tally(round_id: int):
-    """What the projector shows, as JSON, for live.js to poll."""
+    """What the projector shows, as JSON, for live.js to poll: while results are hidden, the count only."""
     live_round = _round_or_404(round_id)
-    return jsonify(state="open" if live_round.is_open else "closed", **tally(live_round).as_json())
+    result = tally(live_round)
+    state = "open" if live_round.is_open else "closed"
+    if not live_round.results_shown:
+        return jsonify(state=state, hidden=True, voters=result.voters)
+    return jsonify(state=state, hidden=False, **result.as_json())
+
+
+@bp.post("/live/<int:round_id>/resultat")
+def live_results_shown(round_id: int):
+    """Show or hide the results while the round is open (hidden=1 hides them)."""
+    live_round = _round_or_404(round_id)
+    live_round.results_hidden = request.form.get("hidden") == "1"
+    audit("live_round_results", target=live_round.form_slug, round=live_round.id, hidden=live_round.results_hidden)
+    db.session.commit()
+    return redirect(url_for(".live_projector", round_id=round_id), 303)
 
 
 @bp.get("/live/<int:round_id>/platskoder")

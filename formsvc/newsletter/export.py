@@ -12,9 +12,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
-from ..export import FORMULA_STARTS, local_time, safe_cell
+from ..export import FORMULA_STARTS, date_time_cell, filter_rows, list_sheet, local_time, safe_cell
 
 
 def csv_text(value) -> str:
@@ -44,19 +43,22 @@ def csv_chunks(header: Sequence[str], rows: Iterable[Sequence]) -> Iterator[str]
 
 def _xlsx_cell(sheet, value):
     if isinstance(value, datetime):
-        cell = WriteOnlyCell(sheet, local_time(value))
-        cell.number_format = "yyyy-mm-dd hh:mm"
-        return cell
+        return date_time_cell(sheet, value)
     return safe_cell(sheet, value)
 
 
-def xlsx_file(title: str, header: Sequence[str], rows: Iterable[Sequence]) -> tempfile.SpooledTemporaryFile:
+def xlsx_file(
+    title: str, header: Sequence[str], rows: Iterable[Sequence], widths: dict[int, int] | None = None
+) -> tempfile.SpooledTemporaryFile:
     """The workbook in a temporary file (write-only mode: memory does not grow with the rows)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title)
-    sheet.append([_xlsx_cell(sheet, h) for h in header])
+    sheet.append(list_sheet(sheet, list(header), widths))
+    count = 0
     for row in rows:
         sheet.append([_xlsx_cell(sheet, v) for v in row])
+        count += 1
+    filter_rows(sheet, len(header), count)
     # Handed to send_file, which closes it when the response is done.
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
     workbook.save(out)

@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from ..audit import audit
 from ..catalog import catalog
 from ..definitions import FormDefinition
-from ..export import safe_cell
+from ..export import date_time_cell, filter_rows, list_sheet, safe_cell
 from ..extensions import db
 from ..invitations.status import invited_counts, standings
 from ..models import Organisation, Response
@@ -28,6 +28,9 @@ from .blueprint import bp
 ROLES = {"ledamot": "Ordinarie ledamot", "ersattare": "Fast ersättare"}
 PARTS = ("namn", "befattning", "epost", "telefon")
 OTHER = "kommentar"  # the "Övrigt" field: diet, accessibility at the meetings
+# Columns wider than their headers (names, addresses, the time), in characters.
+WIDTHS = {0: 30, 3: 20, 4: 24, 5: 28, 6: 16, 7: 17, 9: 30, 10: 24}
+MISSING_WIDTHS = {0: 30, 2: 20, 3: 28}
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,17 @@ def roster():
 
 
 @bp.get("/roster.xlsx")
+def _not_nominated_sheet(sheet, slug: str) -> None:
+    sheet.append(list_sheet(sheet, ["Organisation", "Typ", "Kontaktperson", "E-post"], MISSING_WIDTHS))
+    rows = 0
+    for standing in not_nominated(slug):
+        o = standing.organisation
+        values = [o.name, TYPES.get(o.type, o.type), o.contact_name or "", o.contact_email or ""]
+        sheet.append([safe_cell(sheet, v) for v in values])
+        rows += 1
+    filter_rows(sheet, 4, rows)
+
+
 def roster_xlsx():
     """The roster as a spreadsheet: one row per person, and a sheet of the invited organisations that have not
     nominated (none when nobody was invited)."""
@@ -108,8 +122,9 @@ def roster_xlsx():
     zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Rådet")
-    sheet.append(["Organisation", "Typ", "Roll", "Namn", "Befattning", "E-post", "Telefon", "Nominerad", "Referens",
-                  "Övrigt", "Källa"])
+    header = ["Organisation", "Typ", "Roll", "Namn", "Befattning", "E-post", "Telefon", "Nominerad", "Referens",
+              "Övrigt", "Källa"]
+    sheet.append(list_sheet(sheet, header, WIDTHS))
     rows = 0
     for nomination in nominations(definition.slug):
         # Spreadsheets have no time zones: Swedish time, as staff read it.
@@ -118,15 +133,12 @@ def roster_xlsx():
             values = [nomination.organisation_name, nomination.organisation_type, person.role, person.name,
                       person.title, person.email, person.phone]
             after = [nomination.reference, nomination.other, nomination.source]
-            sheet.append([safe_cell(sheet, v) for v in values] + [submitted] + [safe_cell(sheet, v) for v in after])
+            sheet.append([safe_cell(sheet, v) for v in values]
+                         + [date_time_cell(sheet, submitted)] + [safe_cell(sheet, v) for v in after])
             rows += 1
+    filter_rows(sheet, len(header), rows)
     if invited_counts().get(definition.slug):  # only where there is a list of who was asked
-        missing_sheet = workbook.create_sheet("Har inte nominerat")
-        missing_sheet.append(["Organisation", "Typ", "Kontaktperson", "E-post"])
-        for standing in not_nominated(definition.slug):
-            o = standing.organisation
-            values = [o.name, TYPES.get(o.type, o.type), o.contact_name or "", o.contact_email or ""]
-            missing_sheet.append([safe_cell(missing_sheet, v) for v in values])
+        _not_nominated_sheet(workbook.create_sheet("Har inte nominerat"), definition.slug)
     audit("export", target=definition.slug, kind="roster.xlsx", rows=rows)
     db.session.commit()
     # Written to a temporary file (in memory while small), never built up as one string.
