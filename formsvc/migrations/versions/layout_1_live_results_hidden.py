@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'layout_1'
-down_revision = 'writes_1'
+down_revision = 'records_1'
 branch_labels = None
 depends_on = None
 
