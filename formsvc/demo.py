@@ -213,9 +213,15 @@ def add_public_answers(visitor: Callable[[], Visitor]) -> str | None:
         return None
     for answers in JOINING:
         visitor().send("/f/anslutning", answers)
-    for ranking, motive in zip(VOTES, MOTIVES, strict=True):
-        visitor().send("/f/prioritering", {"prioriteringar": ranking, "motivering": motive})
-    return f"{len(JOINING)} answers to the joining form, {len(VOTES)} to the workshop vote"
+    # The workshop vote is live-only: outside a live round it is answered through personal links only.
+    voters = list(db.session.scalars(sa.select(Organisation).order_by(Organisation.name.desc()).limit(len(VOTES))))
+    links = [new_invitation_token(i, "manual") for i in create_invitations("prioritering", voters, by=DEMO_STAFF)]
+    db.session.commit()
+    for link, ranking, motive in zip(links, VOTES, MOTIVES, strict=True):
+        person = visitor()
+        person.follow(f"/i/{link}")
+        person.send("/f/prioritering", {"prioriteringar": ranking, "motivering": motive})
+    return f"{len(JOINING)} answers to the joining form, {len(VOTES)} to the workshop vote through personal links"
 
 
 def add_subscribers(visitor: Callable[[], Visitor]) -> str | None:

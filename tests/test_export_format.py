@@ -13,12 +13,12 @@ import io
 from datetime import datetime
 
 import pytest
-from helpers import csrf_token, submit
+from helpers import csrf_token, open_to_all, submit
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from test_live import start_round, vote
 
-from formsvc.answers import store_answer
+from formsvc.answers import INVITATION, store_answer
 from formsvc.catalog import catalog
 from formsvc.export import MAX_WIDTH
 from formsvc.extensions import db
@@ -55,6 +55,7 @@ def assert_ready_list(sheet, date_columns: tuple[str, ...] = (), rows_at_least: 
 
 def test_the_answers_export_is_a_ready_list(app, client, staff_client):
     """A long question label (the ranking's places) gets a wide column, capped at 50."""
+    open_to_all(app)
     for ranking in (["folkhalsa", "barnratt", "demokrati"], ["demokrati", "folkhalsa", "barnratt"]):
         assert submit(client, "prioritering", {"prioriteringar": ranking}).status_code == 303
     book = workbook(staff_client.get("/staff/forms/prioritering/export.xlsx"))
@@ -81,7 +82,7 @@ def test_the_nomination_export_and_who_has_not_answered_are_ready_lists(app, sta
         sala = db.session.get(Organisation, sala_id)
         answers = {"organisation": "Sala kommun", "ledamot_namn": "Kim Ledamot", "ledamot_epost": "kim@example.org",
                    "ersattare_namn": "Robin Ersättare", "ersattare_epost": "robin@example.org", "mandat": True}
-        store_answer(catalog().get("nominering"), answers, "format-1", organisation=sala)
+        store_answer(catalog().get("nominering"), answers, "format-1", organisation=sala, source=INVITATION)
 
     book = workbook(staff_client.get("/staff/forms/nominering/export.xlsx"))
     assert_ready_list(book["Svar"], date_columns=("Inskickat",), rows_at_least=1)

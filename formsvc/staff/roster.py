@@ -103,7 +103,6 @@ def roster():
     )
 
 
-@bp.get("/roster.xlsx")
 def _not_nominated_sheet(sheet, slug: str) -> None:
     sheet.append(list_sheet(sheet, ["Organisation", "Typ", "Kontaktperson", "E-post"], MISSING_WIDTHS))
     rows = 0
@@ -115,6 +114,7 @@ def _not_nominated_sheet(sheet, slug: str) -> None:
     filter_rows(sheet, 4, rows)
 
 
+@bp.get("/roster.xlsx")
 def roster_xlsx():
     """The roster as a spreadsheet: one row per person, and a sheet of the invited organisations that have not
     nominated (none when nobody was invited)."""
