@@ -15,6 +15,7 @@ from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectMultipleField, StringField, ValidationError, widgets
+from wtforms.fields import SelectChoice
 
 from ..audit import audit
 from ..extensions import db
@@ -50,7 +51,7 @@ class EndpointForm(FlaskForm):
     description = StringField("Beskrivning")
     events = SelectMultipleField(
         "Händelser",
-        choices=[(event, EVENT_LABELS[event]) for event in EVENTS],
+        choices=[SelectChoice(event, EVENT_LABELS[event]) for event in EVENTS],
         widget=widgets.ListWidget(prefix_label=False),
         option_widget=widgets.CheckboxInput(),
     )
