@@ -185,8 +185,16 @@ def test_every_event_reaches_the_receiver_once_with_a_valid_signature(app, staff
         assert visitor.post(path, data=form).status_code == 303
     # live_round.closed
     token = csrf_token(staff_client, "/staff/live/")
-    started = staff_client.post("/staff/live/", data={"csrf_token": token, "question": "prioritering:prioriteringar",
-                                                      "mode": "device", "seats": "", "title": "Rådsmöte"})
+    started = staff_client.post(
+        "/staff/live/",
+        data={
+            "csrf_token": token,
+            "question": "prioritering:prioriteringar",
+            "mode": "device",
+            "seats": "",
+            "title": "Rådsmöte",
+        },
+    )
     round_id = int(started.headers["Location"].rstrip("/").rsplit("/", 1)[1])
     close = f"/staff/live/{round_id}/stang"
     assert staff_client.post(close, data={"csrf_token": csrf_token(staff_client, "/staff/live/")}).status_code == 303
