@@ -312,6 +312,8 @@ PAGES = [
     Page("oversikt", "/staff/", who="staff_page"),
     Page("nyhetsbrev-prenumeranter", "/staff/newsletter", who="staff_page"),
     Page("nyhetsbrev-ta-bort", staff_removes_a_subscriber, who="staff_page"),
+    Page("webbhookar", "/staff/webhooks/", who="staff_page"),
+    Page("webbhook-med-fel", "/staff/webhooks/new", 422, then=send_empty, who="staff_page"),
     # Waiting for other branches (the lead adds them when they are merged), e.g.:
     # Page("resultat", "/staff/forms/anslutning", who="staff_page"),
     # Page("okand-inbjudan", "/i/fel-token", 404),
