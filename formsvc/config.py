@@ -137,6 +137,7 @@ def default_settings(instance_path: str) -> dict:
         "FORMSVC_WEBHOOK_BACKOFF_SECONDS": 30,
         "FORMSVC_WEBHOOK_MAX_BACKOFF_SECONDS": 4 * 3600,
         "FORMSVC_WEBHOOK_RETRY_SECONDS": 24 * 3600,
+        "FORMSVC_WEBHOOK_KEEP_DAYS": 30,  # finished deliveries are deleted after this (by the sender)
     }
 
 

@@ -406,3 +406,30 @@ def test_staff_edit_disable_and_delete_an_endpoint_and_the_audit_log_says_so(app
     for action in ("webhook_added", "webhook_changed", "webhook_disabled", "webhook_deleted"):
         assert action in log
     assert secret not in log and new not in log
+
+
+def test_erasing_a_confirmed_subscriber_tells_that_they_left(app, staff_client, receiver):
+    """`formsvc erase` removes the subscription; a mailing tool that heard of the subscriber hears they left."""
+    secret = registered_secret(staff_client, receiver.url, ["subscriber.left"])
+    with app.test_request_context():
+        subscription = db.session.get(Subscription, sign_up("kim@example.org", "nyhetsbrev", "v1"))
+        subscription.status = "confirmed"
+        subscription_id = subscription.id
+        db.session.commit()
+    assert app.test_cli_runner().invoke(args=["erase", "KIM@example.org"]).exit_code == 0
+    send(app)
+    [event] = receiver.verified(secret)
+    assert event["type"] == "subscriber.left" and event["data"]["subscription"] == subscription_id
+    assert "kim@example.org" not in json.dumps(event)
+
+
+def test_finished_deliveries_are_deleted_after_the_keeping_period(make_app, staff, receiver):
+    from helpers import login
+
+    app = make_app(**settings(FORMSVC_WEBHOOK_KEEP_DAYS=0))
+    staff_client = app.test_client()
+    login(staff_client, *staff)
+    registered_secret(staff_client, receiver.url, ["answer.stored"])
+    submit(app.test_client(), "nyhetsbrev", {"epost": "p@example.org", "samtycke": "y"})
+    assert send(app) == (1, 0)
+    assert len(receiver.received) == 1 and deliveries(app) == []

@@ -54,7 +54,20 @@ def send_webhooks(limit: int = 500) -> tuple[int, int]:
         with contextlib.suppress(sa.exc.SQLAlchemyError):
             _release(sender)
             db.session.commit()
+    _prune()
     return delivered, failed
+
+
+def _prune() -> None:
+    """Delete deliveries finished (delivered, failed, cancelled) longer ago than FORMSVC_WEBHOOK_KEEP_DAYS:
+    staff see recent ones; the events themselves are not kept for ever."""
+    cutoff = utcnow() - timedelta(days=current_app.config["FORMSVC_WEBHOOK_KEEP_DAYS"])
+    db.session.execute(
+        sa.delete(WebhookDelivery).where(
+            WebhookDelivery.status.in_((DELIVERED, FAILED, CANCELLED)), WebhookDelivery.next_attempt_at < cutoff
+        )
+    )
+    db.session.commit()
 
 
 def _claim(sender: str, limit: int, unreachable: set[int]) -> list[int]:
