@@ -439,3 +439,31 @@ def test_finished_deliveries_are_deleted_after_the_keeping_period(make_app, staf
     submit(app.test_client(), "nyhetsbrev", {"epost": "p@example.org", "samtycke": "y"})
     assert send(app) == (1, 0)
     assert len(receiver.received) == 1 and deliveries(app) == []
+
+
+def test_an_endpoint_deleted_while_its_event_is_being_sent_stops_nothing(app, staff_client, receiver):
+    """Bad input: staff delete the endpoint while the sender waits for its receiver."""
+    registered_secret(staff_client, receiver.url, ["answer.stored"])
+    submit(app.test_client(), "nyhetsbrev", {"epost": "p@example.org", "samtycke": "y"})
+    with app.app_context():
+        endpoint_id = db.session.scalar(sa.select(WebhookEndpoint.id))
+    receiver.hold = threading.Event()
+    outcome = []
+    sender = threading.Thread(target=lambda: outcome.append(send(app)))
+    sender.start()
+    try:
+        assert receiver.in_request.wait(10)
+        delete = f"/staff/webhooks/{endpoint_id}/delete"
+        assert staff_client.post(delete, data={"csrf_token": csrf_token(staff_client, delete)}).status_code == 303
+    finally:
+        receiver.hold.set()
+        sender.join()
+    assert outcome == [(0, 0)] and deliveries(app) == []
+
+
+def test_the_send_command_says_what_it_did(app, staff_client, receiver):
+    registered_secret(staff_client, receiver.url, ["answer.stored"])
+    submit(app.test_client(), "nyhetsbrev", {"epost": "p@example.org", "samtycke": "y"})
+    result = app.test_cli_runner().invoke(args=["webhooks", "send"])
+    assert result.exit_code == 0 and result.output.strip() == "Delivered 1, failed 0."
+    assert len(receiver.received) == 1

@@ -137,24 +137,32 @@ def _send_one(sender: str, delivery_id: int, unreachable: set[int]) -> str | Non
         db.session.commit()
         return CANCELLED
     url, secret, message_id, body = endpoint.url, endpoint.secret, delivery.message_id, delivery.payload
+    endpoint_id = endpoint.id
     db.session.commit()  # the renewed claim is seen by other senders; nothing is held during the request
+    status, error, permanent = None, None, False
     try:
         status = post(url, secret, message_id, body)
-    except targets.Refused as error:
-        _note(delivery, None, f"refused: {error}", permanent=True)
-    except Exception as error:  # the receiver is down, slow or unknown: try again later
-        unreachable.add(endpoint.id)
-        _note(delivery, None, f"{type(error).__name__}: {error}")
+    except targets.Refused as refusal:
+        error, permanent = f"refused: {refusal}", True
+    except Exception as failure:  # the receiver is down, slow or unknown: try again later
+        unreachable.add(endpoint_id)
+        error = f"{type(failure).__name__}: {failure}"
     else:
-        if 200 <= status < 300:
+        if not 200 <= status < 300:
+            # 410 Gone: the receiver says it will never take this (Standard Webhooks); others may pass.
+            error, permanent = f"HTTP {status}", status == 410
+    try:
+        if error is None:
             delivery.status, delivery.delivered_at = DELIVERED, utcnow()
             delivery.last_status, delivery.last_error = status, None
             delivery.attempts += 1
         else:
-            # 410 Gone: the receiver says it will never take these (Standard Webhooks); others may pass.
-            _note(delivery, status, f"HTTP {status}", permanent=status == 410)
-    delivery.claimed_at = delivery.claimed_by = None
-    db.session.commit()
+            _note(delivery, status, error, permanent)
+        delivery.claimed_at = delivery.claimed_by = None
+        db.session.commit()
+    except (sa.orm.exc.ObjectDeletedError, sa.orm.exc.StaleDataError):
+        db.session.rollback()  # staff deleted the endpoint meanwhile, and its deliveries with it
+        return None
     return delivery.status
 
 
