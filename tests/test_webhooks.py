@@ -374,8 +374,9 @@ def test_a_slow_receiver_does_not_hold_up_answers(make_app, staff, receiver):
         assert db.session.scalar(sa.select(sa.func.count(Response.id))) == 4
 
 
-def test_with_no_endpoint_an_answer_asks_nothing_about_webhooks(app):
+def test_with_no_endpoint_an_answer_asks_nothing_about_webhooks(make_app):
     """The answer path reads the endpoint list at most once per FORMSVC_WEBHOOK_CACHE_SECONDS per worker."""
+    app = make_app(**settings(FORMSVC_WEBHOOK_CACHE_SECONDS=600))
     statements = []
     with app.app_context():
         listener = lambda *args: statements.append(args[2])  # noqa: E731 (before_cursor_execute's statement)

@@ -2,7 +2,7 @@
 the change it tells about, so an event is sent if and only if its change was committed.
 
 Cheap on the answer path: which endpoints want what is read at most once per
-FORMSVC_WEBHOOK_CACHE_SECONDS per worker; with no endpoint registered an answer costs no query at all.
+FORMSVC_WEBHOOK_CACHE_SECONDS per worker; in between, an answer no endpoint wants costs no query at all.
 """
 
 from __future__ import annotations
