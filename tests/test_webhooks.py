@@ -468,3 +468,25 @@ def test_the_send_command_says_what_it_did(app, staff_client, receiver):
     result = app.test_cli_runner().invoke(args=["webhooks", "send"])
     assert result.exit_code == 0 and result.output.strip() == "Delivered 1, failed 0."
     assert len(receiver.received) == 1
+
+
+def test_an_open_link_answer_waits_for_review_and_accepting_it_replaces_the_current_one(app, staff_client, receiver):
+    """Anyone may name an organisation on the open link: that answer is stored (and told as pending review),
+    and only when staff accept it does it replace the organisation's answer from its personal link."""
+    secret = registered_secret(staff_client, receiver.url)
+    add_organisation(app, "Exempelkommunen")
+    invited = personal_link_client(app, "nominering", "Exempelkommunen")
+    current = submit(invited, "nominering", NOMINERING).headers["Location"].rsplit("/", 1)[-1]
+    stranger = submit(app.test_client(), "nominering", {**NOMINERING, "organisation": "Exempelkommunen"})
+    pending = stranger.headers["Location"].rsplit("/", 1)[-1]
+    send(app)
+    stored = {e["data"]["reference"]: e["data"] for e in receiver.verified(secret)}
+    assert stored[current]["current"] is True and stored[current]["review"] is None
+    assert stored[pending]["current"] is False and stored[pending]["review"] == "pending"
+    assert len(stored) == 2  # nothing replaced yet
+    accept = f"/staff/invitations/nominering/answers/{pending}/accept"
+    assert staff_client.post(accept, data={"csrf_token": csrf_token(staff_client)}).status_code == 303
+    send(app)
+    [*_, replaced] = receiver.verified(secret)
+    assert replaced["type"] == "answer.replaced"
+    assert replaced["data"] == {"reference": current, "form": "nominering", "replaced_by": pending}
