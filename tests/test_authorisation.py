@@ -170,6 +170,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("POST", "/staff/webhooks/<int:endpoint_id>"): Case({"endpoint_id": 999999}, LOGIN, 404, LOGIN),
     ("POST", "/staff/webhooks/<int:endpoint_id>/disable"): Case({"endpoint_id": 999999}, LOGIN, 404, LOGIN),
     ("POST", "/staff/webhooks/<int:endpoint_id>/enable"): Case({"endpoint_id": 999999}, LOGIN, 404, LOGIN),
+    ("POST", "/staff/webhooks/<int:endpoint_id>/retry"): Case({"endpoint_id": 999999}, LOGIN, 404, LOGIN),
     ("GET", "/staff/webhooks/<int:endpoint_id>/delete"): Case({"endpoint_id": 999999}, LOGIN, 404, LOGIN),
     ("POST", "/staff/webhooks/<int:endpoint_id>/delete"): Case({"endpoint_id": 999999}, LOGIN, 404, LOGIN),
 }

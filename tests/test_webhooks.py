@@ -268,8 +268,16 @@ def test_a_delivery_that_keeps_failing_is_marked_failed_after_the_retry_period(m
     assert send(app) == (0, 1)
     [delivery] = deliveries(app)
     assert delivery.status == "failed" and delivery.last_status == 500
-    endpoint_page = text_of(staff_client.get(f"/staff/webhooks/{delivery.endpoint_id}"))
+    path = f"/staff/webhooks/{delivery.endpoint_id}"
+    endpoint_page = text_of(staff_client.get(path))
     assert "Misslyckades" in endpoint_page and "HTTP 500" in endpoint_page
+    # The receiver works again: staff send what failed once more, and it arrives.
+    receiver.status = 204
+    assert send(app) == (0, 0)  # failed stays failed by itself
+    retry = staff_client.post(f"{path}/retry", data={"csrf_token": csrf_token(staff_client, path)})
+    assert retry.status_code == 303
+    assert "1 misslyckade leveranser skickas igen" in text_of(staff_client.get(path))
+    assert send(app) == (1, 0) and len(receiver.received) == 1
 
 
 def test_two_senders_never_deliver_one_event_twice(make_app, staff, receiver, monkeypatch):
@@ -490,3 +498,14 @@ def test_an_open_link_answer_waits_for_review_and_accepting_it_replaces_the_curr
     [*_, replaced] = receiver.verified(secret)
     assert replaced["type"] == "answer.replaced"
     assert replaced["data"] == {"reference": current, "form": "nominering", "replaced_by": pending}
+
+
+def test_allowed_hosts_written_as_one_string_in_the_config_file_work(make_app, staff, receiver):
+    """Bad input: FORMSVC_WEBHOOK_ALLOWED_HOSTS in instance/config.py as "a, b" rather than a list."""
+    from helpers import login
+
+    app = make_app(**settings(FORMSVC_WEBHOOK_ALLOWED_HOSTS="localhost, 127.0.0.1"))
+    staff_client = app.test_client()
+    login(staff_client, *staff)
+    assert register(staff_client, receiver.url).status_code == 303
+    assert register(staff_client, "https://system.example.net/hook").status_code == 422

@@ -19,6 +19,7 @@ from wtforms.fields import SelectChoice
 
 from ..audit import audit
 from ..extensions import db
+from ..models import utcnow
 from ..staff.blueprint import no_store, require_login
 from . import targets
 from .events import forget_endpoints
@@ -192,6 +193,23 @@ def disable(endpoint_id: int):
 def enable(endpoint_id: int):
     """Start sending again, from the next event."""
     return _set_enabled(endpoint_id, True)
+
+
+@bp.post("/<int:endpoint_id>/retry")
+def retry(endpoint_id: int):
+    """Queue the endpoint's failed deliveries again, as if their events had just happened: once its receiver
+    works again after more than a day, nothing it missed need be lost."""
+    endpoint = _endpoint_or_404(endpoint_id)
+    now = utcnow()
+    count = db.session.execute(
+        sa.update(WebhookDelivery)
+        .where(WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == FAILED)
+        .values(status=PENDING, attempts=0, created_at=now, next_attempt_at=now)
+    ).rowcount
+    audit("webhook_retried", target=f"webhook {endpoint.id}", url=endpoint.url, deliveries=count)
+    db.session.commit()
+    flash(gettext("%(count)d misslyckade leveranser skickas igen vid nästa utskick.", count=count))
+    return redirect(url_for(".edit", endpoint_id=endpoint.id), 303)
 
 
 @bp.get("/<int:endpoint_id>/delete")

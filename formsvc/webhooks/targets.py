@@ -52,7 +52,10 @@ def parse(url: str) -> Target:
     target = Target(parts.scheme, host, port or DEFAULT_PORTS[parts.scheme], path)
     if target.host == _service()[0]:
         raise Refused(_itself())
-    allowed = {name.lower().rstrip(".") for name in current_app.config["FORMSVC_WEBHOOK_ALLOWED_HOSTS"]}
+    hosts = current_app.config["FORMSVC_WEBHOOK_ALLOWED_HOSTS"]
+    if isinstance(hosts, str):  # written as one string in instance/config.py, as in the environment
+        hosts = hosts.replace(",", " ").split()
+    allowed = {name.lower().rstrip(".") for name in hosts}
     if target.host not in allowed:
         raise Refused(
             gettext(
