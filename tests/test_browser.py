@@ -85,7 +85,8 @@ def live(database_urls, smtp_server, tmp_path_factory):
     shutil.copytree(resource_dir("forms"), forms)
     for name, text in TEST_FORMS.items():
         (forms / name).write_text(text, encoding="utf-8")
-    app = create_app(_settings(f"sqlite:///{database}", folder, smtp_server.port, FORMSVC_FORMS_DIR=str(forms)))
+    app = create_app(_settings(f"sqlite:///{database}", folder, smtp_server.port, FORMSVC_FORMS_DIR=str(forms),
+                               FORMSVC_WEBHOOK_ALLOWED_HOSTS=["hooks.example.org"]))
     result = app.test_cli_runner().invoke(cli_main, args=["demo"])
     assert result.exit_code == 0, result.output
     with app.app_context():
@@ -224,6 +225,30 @@ def staff_removes_a_subscriber(live) -> str:
     return path
 
 
+def webhook_with_deliveries(live) -> str:
+    """An endpoint with one delivery of each state, and the path of its staff page."""
+    from formsvc.webhooks.models import WebhookDelivery, WebhookEndpoint
+
+    with live.app.app_context():
+        endpoint = WebhookEndpoint(url="https://hooks.example.org/diariet", events=["answer.stored"],
+                                   secret="whsec_" + "A" * 44, created_by=STAFF_EMAIL)
+        db.session.add(endpoint)
+        for status, code, error in [("delivered", 204, None), ("failed", 500, "HTTP 500"), ("pending", None, None)]:
+            db.session.add(WebhookDelivery(endpoint=endpoint, message_id=f"msg_{secrets.token_hex(16)}",
+                                           event_type="answer.stored", payload="{}", status=status, attempts=1,
+                                           last_status=code, last_error=error))
+        db.session.commit()
+        path = f"/staff/webhooks/{endpoint.id}"
+        db.session.remove()
+    return path
+
+
+def add_a_webhook(page) -> None:
+    page.get_by_label("Adress (URL)").fill("https://hooks.example.org/nya-svar")
+    page.get_by_label("Ett svar har sparats").check()
+    send_empty(page)
+
+
 def send_with_mistakes(page) -> None:
     """Representative and substitute the same person, and an e-mail address that is not one."""
     page.get_by_label("Organisation").fill("Region Västmanland")
@@ -314,6 +339,8 @@ PAGES = [
     Page("nyhetsbrev-ta-bort", staff_removes_a_subscriber, who="staff_page"),
     Page("webbhookar", "/staff/webhooks/", who="staff_page"),
     Page("webbhook-med-fel", "/staff/webhooks/new", 422, then=send_empty, who="staff_page"),
+    Page("webbhook-hemlighet", "/staff/webhooks/new", then=add_a_webhook, who="staff_page"),
+    Page("webbhook-leveranser", webhook_with_deliveries, who="staff_page"),
     # Waiting for other branches (the lead adds them when they are merged), e.g.:
     # Page("resultat", "/staff/forms/anslutning", who="staff_page"),
     # Page("okand-inbjudan", "/i/fel-token", 404),

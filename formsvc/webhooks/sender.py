@@ -191,7 +191,8 @@ def _note(delivery: WebhookDelivery, status: int | None, error: str, permanent: 
     """A failed attempt: due again after a back-off that doubles (capped), failed for good after a day."""
     config = current_app.config
     delivery.attempts += 1
-    delivery.last_status, delivery.last_error = status, error[:1000]
+    # An HTTP status says it all; otherwise the reason there was none (refused, no connection, timeout).
+    delivery.last_status, delivery.last_error = status, None if status is not None else error[:1000]
     wait = config["FORMSVC_WEBHOOK_BACKOFF_SECONDS"] * 2 ** (delivery.attempts - 1)
     delivery.next_attempt_at = utcnow() + timedelta(seconds=min(wait, config["FORMSVC_WEBHOOK_MAX_BACKOFF_SECONDS"]))
     deadline = delivery.created_at + timedelta(seconds=config["FORMSVC_WEBHOOK_RETRY_SECONDS"])
