@@ -342,6 +342,7 @@ def test_an_address_that_is_not_allowed_is_refused_next_to_the_field(app, staff_
 def test_no_events_chosen_is_refused(app, staff_client, receiver):
     response = register(staff_client, receiver.url, events=[])
     assert response.status_code == 422 and "Välj minst en händelse" in response.get_data(as_text=True)
+    assert "Godkända värdar: 127.0.0.1, localhost." in text_of(response)  # staff see what they may use
 
 
 def test_a_host_no_longer_allowed_is_refused_when_delivering(app, staff_client, receiver):

@@ -133,7 +133,9 @@ def add():
         session[SECRET_SHOWN] = (endpoint.id, secret)
         return redirect(url_for(".edit", endpoint_id=endpoint.id), 303)
     status = 422 if form.errors else 200
-    return render_template("webhooks/endpoint.html", form=form, endpoint=None, labels=EVENT_LABELS), status
+    return render_template(
+        "webhooks/endpoint.html", form=form, endpoint=None, labels=EVENT_LABELS, allowed_hosts=targets.allowed_hosts()
+    ), status
 
 
 @bp.route("/<int:endpoint_id>", methods=["GET", "POST"])
@@ -167,6 +169,7 @@ def edit(endpoint_id: int):
     return render_template(
         "webhooks/endpoint.html", form=form, endpoint=endpoint, secret=secret, labels=EVENT_LABELS,
         deliveries=list(deliveries), summary=_summary(endpoint), shown=SHOWN_DELIVERIES,
+        allowed_hosts=targets.allowed_hosts(),
     ), status  # fmt: skip
 
 

@@ -52,11 +52,7 @@ def parse(url: str) -> Target:
     target = Target(parts.scheme, host, port or DEFAULT_PORTS[parts.scheme], path)
     if target.host == _service()[0]:
         raise Refused(_itself())
-    hosts = current_app.config["FORMSVC_WEBHOOK_ALLOWED_HOSTS"]
-    if isinstance(hosts, str):  # written as one string in instance/config.py, as in the environment
-        hosts = hosts.replace(",", " ").split()
-    allowed = {name.lower().rstrip(".") for name in hosts}
-    if target.host not in allowed:
+    if target.host not in allowed_hosts():
         raise Refused(
             gettext(
                 "Värden %(host)s finns inte bland de värdar som får ta emot webbhookar. Be den som driftar "
@@ -65,6 +61,14 @@ def parse(url: str) -> Target:
             )
         )
     return target
+
+
+def allowed_hosts() -> list[str]:
+    """FORMSVC_WEBHOOK_ALLOWED_HOSTS, lower case."""
+    hosts = current_app.config["FORMSVC_WEBHOOK_ALLOWED_HOSTS"]
+    if isinstance(hosts, str):  # written as one string in instance/config.py, as in the environment
+        hosts = hosts.replace(",", " ").split()
+    return [name.lower().rstrip(".") for name in hosts]
 
 
 def _itself() -> str:
