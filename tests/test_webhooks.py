@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import sqlalchemy as sa
 from conftest import free_port
-from helpers import csrf_token, hidden_values, personal_link_client, submit, text_of
+from helpers import csrf_token, hidden_values, login, personal_link_client, submit, text_of
 from standardwebhooks import Webhook
 
 from formsvc.extensions import db
@@ -227,8 +227,6 @@ def test_every_event_reaches_the_receiver_once_with_a_valid_signature(app, staff
 
 def test_a_receiver_that_was_down_gets_every_event_once_after_the_back_off(make_app, staff, receiver):
     """Bad input: the receiver is down (connection refused) when the events are sent; it comes back later."""
-    from helpers import login
-
     app = make_app(**settings(FORMSVC_WEBHOOK_BACKOFF_SECONDS=0.5))
     staff_client = app.test_client()
     login(staff_client, *staff)
@@ -257,8 +255,6 @@ def test_a_receiver_that_was_down_gets_every_event_once_after_the_back_off(make_
 
 def test_a_delivery_that_keeps_failing_is_marked_failed_after_the_retry_period(make_app, staff, receiver):
     """Bad input: the receiver answers 500 every time; retried only within FORMSVC_WEBHOOK_RETRY_SECONDS."""
-    from helpers import login
-
     app = make_app(**settings(FORMSVC_WEBHOOK_RETRY_SECONDS=0))
     staff_client = app.test_client()
     login(staff_client, *staff)
@@ -283,8 +279,6 @@ def test_a_delivery_that_keeps_failing_is_marked_failed_after_the_retry_period(m
 def test_two_senders_never_deliver_one_event_twice(make_app, staff, receiver, monkeypatch):
     """Two senders (each its own app and connections, as on two hosts) keep sending while a slow receiver takes
     each event in a tenth of a second, longer together than a claim lasts unrenewed (half a second here)."""
-    from helpers import login
-
     monkeypatch.setattr(sender_module, "CLAIM_TIMEOUT", timedelta(seconds=0.5))
     apps = [make_app(**settings()) for _ in range(2)]
     staff_client = apps[0].test_client()
@@ -360,8 +354,6 @@ def test_a_slow_receiver_does_not_hold_up_answers(make_app, staff, receiver):
     the sender would wait 30 s for it). The sender holds no transaction meanwhile, so an answer given while
     the receiver is busy is stored at once (on SQLite it would otherwise wait for the write lock until the
     receiver had finished)."""
-    from helpers import login
-
     app = make_app(**settings(FORMSVC_WEBHOOK_TIMEOUT=30))
     staff_client = app.test_client()
     login(staff_client, *staff)
@@ -440,8 +432,6 @@ def test_erasing_a_confirmed_subscriber_tells_that_they_left(app, staff_client, 
 
 
 def test_finished_deliveries_are_deleted_after_the_keeping_period(make_app, staff, receiver):
-    from helpers import login
-
     app = make_app(**settings(FORMSVC_WEBHOOK_KEEP_DAYS=0))
     staff_client = app.test_client()
     login(staff_client, *staff)
@@ -503,8 +493,6 @@ def test_an_open_link_answer_waits_for_review_and_accepting_it_replaces_the_curr
 
 def test_allowed_hosts_written_as_one_string_in_the_config_file_work(make_app, staff, receiver):
     """Bad input: FORMSVC_WEBHOOK_ALLOWED_HOSTS in instance/config.py as "a, b" rather than a list."""
-    from helpers import login
-
     app = make_app(**settings(FORMSVC_WEBHOOK_ALLOWED_HOSTS="localhost, 127.0.0.1"))
     staff_client = app.test_client()
     login(staff_client, *staff)
