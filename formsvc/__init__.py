@@ -25,6 +25,7 @@ from . import (
     security,
     sharing,
     staff,
+    webhooks,
 )
 
 
@@ -55,5 +56,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     retention.init_app(app)
     sharing.init_app(app)
     live.init_app(app)
+    webhooks.init_app(app)
     export.init_app(app)
     return app

@@ -45,6 +45,12 @@ def on_answer_stored(app, hook: AnswerHook) -> None:
     app.extensions.setdefault("formsvc_answer_hooks", []).append(hook)
 
 
+def on_answer_replaced(app, hook: Callable[[sa.Connection, str, list[str], str | None], None]) -> None:
+    """Call `hook(connection, slug, replaced_references, replaced_by)` in the transaction in which an
+    organisation's current answer becomes history because another (`replaced_by`) took its place."""
+    app.extensions.setdefault("formsvc_replace_hooks", []).append(hook)
+
+
 def new_reference() -> str:
     code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
     return f"{code[:4]}-{code[4:]}"
@@ -142,7 +148,7 @@ def store_answer(
         with write_transaction() as connection:
             response.form_version_id = form_version_id(definition, connection)
             if definition.one_answer_per_organisation and organisation is not None and not held:
-                replace_current(definition.slug, organisation.id, connection)
+                replace_current(definition.slug, organisation.id, connection, replaced_by=response.reference)
             row = {key: getattr(response, key) for key in RESPONSE_COLUMNS}
             response.id = connection.execute(INSERT_RESPONSE, row).scalar_one()
             for value in values:
@@ -164,12 +170,13 @@ def store_answer(
     return response, True
 
 
-def replace_current(slug: str, organisation_id: int, connection: sa.Connection) -> None:
-    """Mark the organisation's current answer as history; the one the caller makes current next takes its place."""
+def replace_current(slug: str, organisation_id: int, connection: sa.Connection, replaced_by: str | None = None) -> None:
+    """Mark the organisation's current answer as history; the one the caller makes current next
+    (`replaced_by`, its reference) takes its place."""
     # Lock the organisation's row first: two answers from it at once then take turns, and the second
     # sees (and replaces) the first instead of both staying current. SQLite has one writer anyway.
     connection.execute(sa.select(Organisation.id).where(Organisation.id == organisation_id).with_for_update())
-    connection.execute(
+    replaced = connection.execute(
         sa.update(Response.__table__)
         .where(
             Response.form_slug == slug,
@@ -177,7 +184,11 @@ def replace_current(slug: str, organisation_id: int, connection: sa.Connection) 
             Response.is_current.is_(True),
         )
         .values(is_current=False)
-    )
+        .returning(Response.__table__.c.reference)
+    ).scalars().all()
+    if replaced and replaced_by:
+        for hook in current_app.extensions.get("formsvc_replace_hooks", ()):
+            hook(connection, slug, replaced, replaced_by)
 
 
 def _by_submission_key(key: str) -> Response | None:

@@ -22,6 +22,11 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _names(value: str) -> list[str]:
+    """A list written with commas or spaces: "a.example.org, b.example.org"."""
+    return value.replace(",", " ").split()
+
+
 # Environment variable -> (config key, converter)
 ENVIRONMENT = {
     "FORMSVC_SECRET_KEY": ("SECRET_KEY", str),
@@ -41,6 +46,7 @@ ENVIRONMENT = {
     "FORMSVC_MAX_CONTENT_LENGTH": ("MAX_CONTENT_LENGTH", int),
     "FORMSVC_UPLOAD_MAX_BYTES": ("FORMSVC_UPLOAD_MAX_BYTES", int),
     "FORMSVC_MAIL_PER_ADDRESS_HOUR": ("FORMSVC_MAIL_PER_ADDRESS_HOUR", int),
+    "FORMSVC_WEBHOOK_ALLOWED_HOSTS": ("FORMSVC_WEBHOOK_ALLOWED_HOSTS", _names),
     "MAIL_SERVER": ("MAIL_SERVER", str),
     "MAIL_PORT": ("MAIL_PORT", int),
     "MAIL_USE_TLS": ("MAIL_USE_TLS", _bool),
@@ -131,6 +137,16 @@ def default_settings(instance_path: str) -> dict:
         # Live vote: failed attempts (unknown join code, wrong seat code) per client address; successful
         # votes are not limited, as a whole meeting room may reach us through one address.
         "FORMSVC_LIVE_FAILED_LIMIT": "120 per minute",
+        # Webhooks (formsvc/webhooks): the host names endpoints may point at (none: no endpoint can be saved);
+        # seconds a worker reuses the list of endpoints it read; seconds to wait for a receiver; the first
+        # retry's wait, doubled each time up to the cap; how long a delivery is retried before it fails.
+        "FORMSVC_WEBHOOK_ALLOWED_HOSTS": [],
+        "FORMSVC_WEBHOOK_CACHE_SECONDS": 5,
+        "FORMSVC_WEBHOOK_TIMEOUT": 10,
+        "FORMSVC_WEBHOOK_BACKOFF_SECONDS": 30,
+        "FORMSVC_WEBHOOK_MAX_BACKOFF_SECONDS": 4 * 3600,
+        "FORMSVC_WEBHOOK_RETRY_SECONDS": 24 * 3600,
+        "FORMSVC_WEBHOOK_KEEP_DAYS": 30,  # finished deliveries are deleted after this (by the sender)
     }
 
 

@@ -87,7 +87,7 @@ def accept(response: Response, by: str) -> bool:
     connection.execute(sa.select(Organisation.id).where(Organisation.id == response.organisation_id).with_for_update())
     if not _decide(response, ACCEPTED, by):
         return False
-    replace_current(response.form_slug, response.organisation_id, connection)
+    replace_current(response.form_slug, response.organisation_id, connection, replaced_by=response.reference)
     connection.execute(sa.update(Response.__table__).where(Response.id == response.id).values(is_current=True))
     mails = answer_mails(stored_definition(response.form_version), response, to_secretariat=False)
     if mails:

@@ -169,6 +169,17 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("POST", "/staff/live/<int:round_id>/stang"): Case({"round_id": 999999}, LOGIN, 404, LOGIN),
     ("GET", "/staff/live/<int:round_id>/projektor"): Case({"round_id": 999999}, LOGIN, 404, LOGIN),
     ("POST", "/staff/live/<int:round_id>/resultat"): Case({"round_id": 999999}, LOGIN, 404, LOGIN),
+    # webhooks (issue 18): unknown endpoints; a POST without fields is refused next to them
+    ("GET", "/staff/webhooks/"): Case({}, LOGIN, 200, LOGIN),
+    ("GET", "/staff/webhooks/new"): Case({}, LOGIN, 200, LOGIN),
+    ("POST", "/staff/webhooks/new"): Case({}, LOGIN, 422, LOGIN),
+    ("GET", "/staff/webhooks/<int:endpoint_id>"): Case({"endpoint_id": 999999}, LOGIN, 404, LOGIN),
+    ("POST", "/staff/webhooks/<int:endpoint_id>"): Case({"endpoint_id": 999999}, LOGIN, 404, LOGIN),
+    ("POST", "/staff/webhooks/<int:endpoint_id>/disable"): Case({"endpoint_id": 999999}, LOGIN, 404, LOGIN),
+    ("POST", "/staff/webhooks/<int:endpoint_id>/enable"): Case({"endpoint_id": 999999}, LOGIN, 404, LOGIN),
+    ("POST", "/staff/webhooks/<int:endpoint_id>/retry"): Case({"endpoint_id": 999999}, LOGIN, 404, LOGIN),
+    ("GET", "/staff/webhooks/<int:endpoint_id>/delete"): Case({"endpoint_id": 999999}, LOGIN, 404, LOGIN),
+    ("POST", "/staff/webhooks/<int:endpoint_id>/delete"): Case({"endpoint_id": 999999}, LOGIN, 404, LOGIN),
 }
 
 

@@ -91,7 +91,8 @@ def live(database_urls, smtp_server, tmp_path_factory):
     for name, text in TEST_FORMS.items():
         (forms / name).write_text(text, encoding="utf-8")
     app = create_app(_settings(f"sqlite:///{database}", folder, smtp_server.port, FORMSVC_FORMS_DIR=str(forms),
-                               FORMSVC_DEMO_PASSWORD_FILE=str(folder / "demo-staff-password")))
+                               FORMSVC_DEMO_PASSWORD_FILE=str(folder / "demo-staff-password"),
+                               FORMSVC_WEBHOOK_ALLOWED_HOSTS=["hooks.example.org"]))
     result = app.test_cli_runner().invoke(cli_main, args=["demo"])
     assert result.exit_code == 0, result.output
     with app.app_context():  # the demo's staff account is the tests' one: it gets the tests' password
@@ -329,6 +330,30 @@ def start_a_seat_round_without_seats(page) -> None:
     page.get_by_role("button", name="Starta omröstningen").click()
 
 
+def webhook_with_deliveries(live) -> str:
+    """An endpoint with one delivery of each state, and the path of its staff page."""
+    from formsvc.webhooks.models import WebhookDelivery, WebhookEndpoint
+
+    with live.app.app_context():
+        endpoint = WebhookEndpoint(url="https://hooks.example.org/diariet", events=["answer.stored"],
+                                   secret="whsec_" + "A" * 44, created_by=STAFF_EMAIL)
+        db.session.add(endpoint)
+        for status, code, error in [("delivered", 204, None), ("failed", 500, "HTTP 500"), ("pending", None, None)]:
+            db.session.add(WebhookDelivery(endpoint=endpoint, message_id=f"msg_{secrets.token_hex(16)}",
+                                           event_type="answer.stored", payload="{}", status=status, attempts=1,
+                                           last_status=code, last_error=error))
+        db.session.commit()
+        path = f"/staff/webhooks/{endpoint.id}"
+        db.session.remove()
+    return path
+
+
+def add_a_webhook(page) -> None:
+    page.get_by_label("Adress (URL)").fill("https://hooks.example.org/nya-svar")
+    page.get_by_label("Ett svar har sparats").check()
+    send_empty(page)
+
+
 def send_with_mistakes(page) -> None:
     """Representative and substitute the same person, and an e-mail address that is not one."""
     page.get_by_label("Organisation").fill("Region Västmanland")
@@ -460,6 +485,10 @@ PAGES = [
     Page("rosta-stangd", closed_round(public=True), 410),
     Page("nominering-personlig-lank", demo_personal_link),
     Page("okand-inbjudan", "/i/fel-token", 404),
+    Page("webbhookar", "/staff/webhooks/", who="staff_page"),
+    Page("webbhook-med-fel", "/staff/webhooks/new", 422, then=send_empty, who="staff_page"),
+    Page("webbhook-hemlighet", "/staff/webhooks/new", then=add_a_webhook, who="staff_page"),
+    Page("webbhook-leveranser", webhook_with_deliveries, who="staff_page"),
 ]
 
 

@@ -17,7 +17,9 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import utcnow
+from ..webhooks import emit
 from .models import LiveRound, LiveSeat, LiveVote, LiveVotePlace
+from .tally import tally
 
 
 class RoundClosed(Exception):
@@ -73,9 +75,25 @@ def current_ranking(round_id: int, voter_key: str) -> list[str]:
 
 def close_round(live_round: LiveRound, closed_by: str) -> None:
     """Close the round (the caller commits). Votes in flight finish first; later ones are refused."""
-    db.session.execute(
+    closed = db.session.execute(
         sa.update(LiveRound)
         .where(LiveRound.id == live_round.id, LiveRound.closed_at.is_(None))
         .values(closed_at=utcnow(), closed_by=closed_by)
     )
     db.session.refresh(live_round)
+    if closed.rowcount == 1:  # closed now, not by another click before
+        emit("live_round.closed", round_data(live_round))
+
+
+def round_data(live_round: LiveRound) -> dict:
+    """What the live_round.closed webhook tells: the round and its final result (counts; no voter named)."""
+    return {
+        "round": live_round.id,
+        "form": live_round.form_slug,
+        "field": live_round.field,
+        "title": live_round.title,
+        "question": live_round.question,
+        "opened_at": live_round.opened_at.isoformat(),
+        "closed_at": live_round.closed_at.isoformat() if live_round.closed_at else None,
+        "result": tally(live_round).as_json(),
+    }

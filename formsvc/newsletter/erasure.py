@@ -14,8 +14,9 @@ from ..audit import AuditEvent, audit
 from ..catalog import catalog
 from ..extensions import db
 from ..mail import OutboxMessage
-from ..models import FormVersion, Organisation, Response
-from .models import Subscription
+from ..models import FormVersion, Organisation, Response, utcnow
+from ..webhooks import emit
+from .models import CONFIRMED, Subscription
 from .subscriptions import normal_address
 
 ERASED = "[raderad]"  # what an erased address becomes where the row itself stays
@@ -75,6 +76,11 @@ def erase_address(address: str) -> ErasureReport:
     """Remove or anonymise the address everywhere; audit it; the caller commits."""
     address = normal_address(address)
     report = ErasureReport(address)
+    confirmed = sa.select(Subscription.id).where(
+        sa.func.lower(Subscription.email) == address, Subscription.status == CONFIRMED
+    )
+    for subscription_id in db.session.scalars(confirmed):
+        emit("subscriber.left", {"subscription": subscription_id, "left_at": utcnow().isoformat()})
     report.subscriptions = db.session.execute(
         sa.delete(Subscription).where(sa.func.lower(Subscription.email) == address)
     ).rowcount

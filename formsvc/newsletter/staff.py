@@ -9,6 +9,7 @@ from ..audit import audit
 from ..extensions import db
 from ..models import utcnow
 from ..staff.blueprint import bp
+from ..webhooks import emit
 from .export import csv_chunks, xlsx_file
 from .models import CONFIRMED, PENDING, UNSUBSCRIBED, Subscription
 from .subscriptions import status_counts
@@ -104,6 +105,8 @@ def newsletter_remove(subscription_id: int):
     """Remove a subscriber and its links; written to the audit log (without the address)."""
     subscription = _subscription_or_404(subscription_id)
     audit("newsletter_remove", target=f"subscription {subscription.id}", status=subscription.status)
+    if subscription.status == CONFIRMED:
+        emit("subscriber.left", {"subscription": subscription.id, "left_at": utcnow().isoformat()})
     db.session.delete(subscription)
     db.session.commit()
     return redirect(url_for("staff.newsletter_list", removed=1), 303)

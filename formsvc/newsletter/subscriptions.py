@@ -19,6 +19,7 @@ from ..extensions import db
 from ..links import public_url
 from ..mail import INSERT_OUTBOX, compose, enqueue
 from ..models import Response, utcnow
+from ..webhooks import emit
 from .models import CONFIRM, CONFIRMED, PENDING, UNSUBSCRIBE, UNSUBSCRIBED, NewsletterToken, Subscription, hash_token
 
 CONFIRM_MAIL = "nyhetsbrev_bekrafta"
@@ -202,6 +203,9 @@ def confirm(subscription: Subscription, now: datetime) -> bool:
         return False
     subscription.status, subscription.confirmed_at = CONFIRMED, now
     send(subscription, WELCOME_MAIL)
+    # Which subscription, not whose: a receiver that needs the address reads it through the read API.
+    emit("subscriber.confirmed", {"subscription": subscription.id, "source_form": subscription.source_form,
+                                  "confirmed_at": now.isoformat()})  # fmt: skip
     return True
 
 
@@ -209,6 +213,8 @@ def unsubscribe(subscription: Subscription, now: datetime) -> bool:
     """End the subscription at once and forget the address (kept: dates and source, for the counts)."""
     if subscription.status == UNSUBSCRIBED:
         return False
+    if subscription.status == CONFIRMED:  # one who never confirmed was never a subscriber
+        emit("subscriber.left", {"subscription": subscription.id, "left_at": now.isoformat()})
     subscription.status, subscription.unsubscribed_at = UNSUBSCRIBED, now
     subscription.email = subscription.name = subscription.organisation = None
     subscription.tokens = [t for t in subscription.tokens if t.purpose != CONFIRM]

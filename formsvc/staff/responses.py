@@ -9,9 +9,10 @@ from flask_babel import gettext
 from ..audit import audit
 from ..definitions import display_value
 from ..extensions import db
-from ..models import Response
+from ..models import Response, utcnow
 from ..review import restore_after_delete, source_label
 from ..versions import stored_definition
+from ..webhooks import emit
 from .blueprint import bp
 from .results import definition_or_404, has_organisations
 
@@ -71,6 +72,7 @@ def delete_response(slug: str, reference: str):
     answer = _response_or_404(slug, reference)
     audit("delete_response", target=reference, form=slug, submitted_at=answer.submitted_at.isoformat())
     was_current, organisation_id = answer.is_current, answer.organisation_id
+    emit("answer.deleted", {"reference": reference, "form": slug, "deleted_at": utcnow().isoformat()})
     db.session.delete(answer)
     db.session.flush()
     if was_current and definition.one_answer_per_organisation:
