@@ -26,7 +26,9 @@ from formsvc.webhooks import sender as sender_module
 from formsvc.webhooks.models import EVENTS, WebhookDelivery, WebhookEndpoint
 from formsvc.webhooks.sender import send_webhooks
 
-PUBLIC_PORT = free_port()  # the service's own address in these tests: http://localhost:PUBLIC_PORT
+# The service's own address in these tests (http://localhost:PUBLIC_PORT); nothing listens there. Fixed, not a free
+# port drawn at import: pytest-xdist needs every worker to collect the same parametrised test ids.
+PUBLIC_PORT = 48765
 ANSLUTNING = {
     "organisation": "Exempelkommunen", "organisationstyp": "kommun", "kontaktperson": "Ada Andersson",
     "epost": "ada@example.org", "fokusomraden": ["makt"], "samtycke": "y",
