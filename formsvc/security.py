@@ -7,7 +7,6 @@ Rate limits: Flask-Limiter, with storage several workers share (FORMSVC_RATELIMI
 
 from __future__ import annotations
 
-import logging
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, request
@@ -15,8 +14,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import embed
 from .extensions import csrf, limiter
-
-log = logging.getLogger(__name__)
 
 # Strict: scripts, styles and images from this site only (no inline script or style attribute);
 # no plugins, no <base> tricks, forms post here only. frame-ancestors is added per response.
@@ -147,8 +144,7 @@ def init_app(app: Flask) -> None:
     app.before_request(apply_body_limit)
     app.before_request(refuse_nul)
     app.before_request(check_csrf)
-    in_memory = app.config["RATELIMIT_STORAGE_URI"].startswith("memory")
-    if in_memory and app.config["RATELIMIT_ENABLED"] and not (app.debug or app.testing):
-        log.warning("Rate limits are kept in memory: each worker counts alone. Set FORMSVC_RATELIMIT_STORAGE_URL.")
+    # Limits kept in memory are per process: gunicorn.conf.py says so at start when it runs several workers
+    # (a one-process dev server or command has nothing to warn about).
     embed.init_app(app)
     app.after_request(set_headers)
