@@ -28,14 +28,15 @@ instance/config.py:
 # Links in mails go to this address (the app refuses to start without one); the environment wins over
 # instance/config.py, so an older config.py without it, or another PORT, still gets working links.
 run: export FORMSVC_PUBLIC_URL ?= http://127.0.0.1:$(PORT)
+# The demo's contact block (fictitious number), for the mails the demo command writes as well as the server's.
+run: export FORMSVC_SECRETARIAT_PHONE ?= 010-123 45 67
 
 ## Run the service on SQLite with the shipped forms and demo data; mail lands in instance/mail/.
 run: setup instance/config.py
 	$(BIN)/formsvc demo --port $(PORT) $(if $(NEW_PASSWORD),--new-password)
 	@# The staff login, last on the screen: printed in the background once the server answers.
 	@$(BIN)/python -m formsvc.demo $(PORT) "$(CURDIR)/instance" &
-	FORMSVC_MAIL_FLUSH_SECONDS=3 FORMSVC_SECRETARIAT_PHONE="010-123 45 67" \
-		$(BIN)/formsvc run --host 127.0.0.1 --port $(PORT)
+	FORMSVC_MAIL_FLUSH_SECONDS=3 $(BIN)/formsvc run --host 127.0.0.1 --port $(PORT)
 
 ## Run the whole test suite (SQLite, and PostgreSQL when FORMSVC_TEST_DATABASE_URL is set).
 test: setup chromium
