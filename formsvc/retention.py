@@ -23,7 +23,7 @@ from .catalog import catalog
 from .definitions import FormDefinition
 from .extensions import db
 from .mail import FAILED, SENT, OutboxMessage
-from .models import Response, UTCDateTime, utcnow
+from .models import Response, utcnow
 
 # Field types whose answers say nothing about a person: option keys, consent ticks, organisation names.
 # Every other type, including any type added later, is removed on anonymisation.
@@ -65,6 +65,7 @@ def status(now: datetime | None = None) -> list[RetentionStatus]:
         if cutoff:
             due = db.session.scalar(sa.select(sa.func.count(Response.id)).where(_due(definition.slug, cutoff)))
             oldest_kept = db.session.scalar(
+                # min() is typed as its column (UTCDateTime): an aware UTC time on both backends
                 sa.select(sa.func.min(Response.submitted_at)).where(
                     Response.form_slug == definition.slug,
                     Response.submitted_at >= cutoff,
@@ -72,16 +73,9 @@ def status(now: datetime | None = None) -> list[RetentionStatus]:
                 )
             )
             if oldest_kept is not None:
-                next_due_at = _aware(oldest_kept) + timedelta(days=definition.retention_days)
+                next_due_at = oldest_kept + timedelta(days=definition.retention_days)
         rows.append(RetentionStatus(definition, cutoff, due, anonymised, next_due_at))
     return rows
-
-
-def _aware(value) -> datetime:
-    # min() comes back as plain text on SQLite; it is stored as UTC.
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return UTCDateTime().process_result_value(value, None)
 
 
 def anonymised_answers(definition: FormDefinition, answers: dict) -> dict:

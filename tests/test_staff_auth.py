@@ -12,6 +12,7 @@ import limits.storage.memory
 import pytest
 import sqlalchemy as sa
 from conftest import STAFF_EMAIL, STAFF_PASSWORD, staff_user
+from flask import Blueprint
 from helpers import csrf_token, login, text_of
 
 from formsvc.audit import AuditEvent
@@ -19,6 +20,7 @@ from formsvc.cli import main as cli_main
 from formsvc.extensions import db
 from formsvc.staff.auth import LOGIN_AT, SEEN_AT
 from formsvc.staff.models import StaffUser
+from formsvc.staff_guard import is_guarded, staff_blueprint
 
 SAMPLE_VALUES = {"slug": "anslutning", "reference": "ABCD-EFGH", "id": "1", "token": "x", "code": "ABC"}
 
@@ -43,6 +45,33 @@ def test_every_staff_url_refuses_anonymous_visitors(app, client):
         response = client.open(url, method=method, data={"csrf_token": token})
         assert response.status_code in (302, 303), (method, url, response.status_code)
         assert response.headers["Location"].startswith("/staff/login"), (method, url)
+
+
+
+def unguarded_staff_rules(app) -> list[str]:
+    """The /staff rules whose blueprint does not go through the login guard of formsvc.staff_guard."""
+    return sorted(
+        rule.rule for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/staff") and not is_guarded(app, rule.endpoint.rpartition(".")[0])
+    )
+
+
+def test_every_staff_page_is_on_a_guarded_blueprint(app, make_app):
+    """Each feature registers its own staff blueprint; all of them must come from staff_guard.staff_blueprint.
+    Bad input tried: a feature that registers a plain Blueprint under /staff is reported."""
+    assert unguarded_staff_rules(app) == []
+    assert {rule.endpoint.partition(".")[0] for rule in app.url_map.iter_rules() if rule.rule.startswith("/staff")} >= {
+        "staff", "staff_invitations", "staff_live", "staff_newsletter", "staff_records", "staff_sharing"}
+    careless = make_app()
+    plain = Blueprint("careless", __name__, url_prefix="/staff")
+    plain.add_url_rule("/careless", "careless", lambda: "personal data")
+    careless.register_blueprint(plain)
+    assert unguarded_staff_rules(careless) == ["/staff/careless"]
+    guarded = staff_blueprint("careful", __name__)
+    guarded.add_url_rule("/careful", "careful", lambda: "personal data")
+    careless.register_blueprint(guarded)
+    response = careless.test_client().get("/staff/careful")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/staff/login")
 
 
 def test_login_logout_and_back_to_the_page_asked_for(app, client, staff):

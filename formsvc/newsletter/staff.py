@@ -6,12 +6,15 @@ import sqlalchemy as sa
 from flask import Response, abort, redirect, render_template, request, send_file, stream_with_context, url_for
 
 from ..audit import audit
+from ..export import csv_table
 from ..extensions import db
 from ..models import utcnow
-from ..staff.blueprint import bp
-from .export import csv_chunks, xlsx_file
+from ..staff_guard import staff_blueprint
+from .export import xlsx_file
 from .models import CONFIRMED, PENDING, UNSUBSCRIBED, Subscription
 from .subscriptions import status_counts
+
+bp = staff_blueprint("staff_newsletter", __name__)
 
 PER_PAGE = 50
 STATUSES = (PENDING, CONFIRMED, UNSUBSCRIBED)
@@ -66,7 +69,7 @@ def _filename(kind: str) -> str:
 def newsletter_export_csv():
     """Confirmed subscribers only, as CSV (streamed)."""
     _audit_export("csv")
-    chunks = stream_with_context(csv_chunks(EXPORT_HEADER, _confirmed_rows()))
+    chunks = stream_with_context(csv_table(EXPORT_HEADER, _confirmed_rows()))
     return Response(
         chunks,
         mimetype="text/csv",  # Flask adds "; charset=utf-8" to a text type itself
@@ -106,4 +109,4 @@ def newsletter_remove(subscription_id: int):
     audit("newsletter_remove", target=f"subscription {subscription.id}", status=subscription.status)
     db.session.delete(subscription)
     db.session.commit()
-    return redirect(url_for("staff.newsletter_list", removed=1), 303)
+    return redirect(url_for("staff_newsletter.newsletter_list", removed=1), 303)

@@ -8,11 +8,11 @@ from datetime import datetime
 from flask import Response, send_file, stream_with_context
 
 from ..audit import audit
+from ..catalog import catalog
 from ..definitions import TIMEZONE
 from ..export import csv_chunks, write_xlsx
 from ..extensions import db
 from .blueprint import bp
-from .results import definition_or_404
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -30,7 +30,7 @@ def _audited(slug: str, kind: str) -> None:
 @bp.get("/forms/<slug>/export.xlsx")
 def export_xlsx(slug: str):
     """The answers as an Excel file, built in a temporary file (deleted when sent), not in memory."""
-    definition = definition_or_404(slug)
+    definition = catalog().get_or_404(slug)
     _audited(slug, "xlsx")
     spool = tempfile.TemporaryFile()  # noqa: SIM115 (send_file closes it once sent, and then it is gone)
     try:
@@ -45,7 +45,7 @@ def export_xlsx(slug: str):
 @bp.get("/forms/<slug>/export.csv")
 def export_csv(slug: str):
     """The answers as CSV (UTF-8 with BOM, semicolons), streamed as it is read."""
-    definition = definition_or_404(slug)
+    definition = catalog().get_or_404(slug)
     _audited(slug, "csv")
     # Flask adds "; charset=utf-8" to a text type itself: given here too, the header said it twice.
     response = Response(stream_with_context(csv_chunks(definition)), mimetype="text/csv")

@@ -10,7 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import abort, current_app, render_template, send_file
+from flask import current_app, render_template, send_file
 from openpyxl import Workbook
 
 from ..audit import audit
@@ -55,10 +55,7 @@ class Nomination:
 
 
 def _definition() -> FormDefinition:
-    definition = catalog().get(current_app.config["FORMSVC_ROSTER_FORM"])
-    if definition is None:
-        abort(404)
-    return definition
+    return catalog().get_or_404(current_app.config["FORMSVC_ROSTER_FORM"])
 
 
 def nominations(slug: str) -> list[Nomination]:
@@ -103,7 +100,6 @@ def roster():
     )
 
 
-@bp.get("/roster.xlsx")
 def _not_nominated_sheet(sheet, slug: str) -> None:
     sheet.append(list_sheet(sheet, ["Organisation", "Typ", "Kontaktperson", "E-post"], MISSING_WIDTHS))
     rows = 0
@@ -115,6 +111,7 @@ def _not_nominated_sheet(sheet, slug: str) -> None:
     filter_rows(sheet, 4, rows)
 
 
+@bp.get("/roster.xlsx")
 def roster_xlsx():
     """The roster as a spreadsheet: one row per person, and a sheet of the invited organisations that have not
     nominated (none when nobody was invited)."""
