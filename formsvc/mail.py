@@ -31,6 +31,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .config import PACKAGE_DIR
+from .definitions.schema import MAIL_IMAGES
 from .extensions import db, mail
 from .links import NoPublicURL, public_url
 from .models import UTCDateTime, utcnow
@@ -43,7 +44,6 @@ PENDING, SENDING, SENT, FAILED, HELD = "pending", "sending", "sent", "failed", "
 # FORMSVC_SMTP_TIMEOUTs).
 CLAIM_TIMEOUT = timedelta(minutes=10)
 CLAIM_BATCH = 10  # messages one sender holds at a time: the others are free for another sender
-IMAGES = {"sticker.png": ("image/png", "klistermarke")}  # attachable file -> (type, Content-ID)
 
 
 class OutboxMessage(db.Model):
@@ -444,7 +444,7 @@ def _message(outbox_message: OutboxMessage) -> Message:
     )
     message.msgId = outbox_message.message_id
     for name in outbox_message.images:
-        content_type, content_id = IMAGES[name]
+        content_type, content_id = MAIL_IMAGES[name]
         data = (PACKAGE_DIR / "static" / name).read_bytes()
         message.attach(name, content_type, data, "inline", headers={"Content-ID": f"<{content_id}>"})
     return message
