@@ -193,9 +193,9 @@ def free_text_indexes(columns: list[Columns]) -> list[int]:
 def answer_rows(definition: FormDefinition, columns: list[Columns]) -> Iterator[list[Any]]:
     """One list of plain values per current answer, oldest first, read in batches.
 
-    Each batch is its own short read transaction (keyset by id, then commit, with nothing pending):
-    SQLite takes its write lock at BEGIN (IMMEDIATE), so one long read would make people's answers wait
-    for the whole export. Call it with no unsaved changes in the session.
+    Each batch is its own short read transaction (keyset by id, then ended): SQLite takes its write lock
+    at BEGIN (IMMEDIATE), so one long read would make people's answers wait for the whole export. Call it
+    with nothing unsaved in the session: the caller commits its own writes (the audit line) first.
     """
     fillers = [question.values for question in columns]
     # The columns as the driver gives them: SQLAlchemy's own conversion of SQLite's date strings and of JSON
@@ -218,7 +218,7 @@ def answer_rows(definition: FormDefinition, columns: list[Columns]) -> Iterator[
             )
             .all()
         )
-        db.session.commit()
+        db.session.rollback()  # ends the read (nothing was written): the lock is free between batches
         if not batch:
             return
         for _id, reference, submitted_at, answers, source, review, reviewed_by in batch:

@@ -223,6 +223,7 @@ def send_mail(slug: str):
     if not hmac.compare_digest(confirmed, recipient_digest(kind, targets)):
         return _confirmation_page(definition, kind, targets, changed=True), 409
     outcome = send(definition, kind, targets)
+    db.session.commit()
     sent = len(outcome.sent)
     if kind == REMIND:
         flash(ngettext("%(num)d påminnelse är skickad.", "%(num)d påminnelser är skickade.", sent))

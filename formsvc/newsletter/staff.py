@@ -58,7 +58,6 @@ def _confirmed_rows():
 def _audit_export(kind: str) -> None:
     count = db.session.scalar(sa.select(sa.func.count(Subscription.id)).filter_by(status=CONFIRMED))
     audit("export", target="newsletter", format=kind, rows=count)
-    db.session.commit()
 
 
 def _filename(kind: str) -> str:
@@ -69,6 +68,7 @@ def _filename(kind: str) -> str:
 def newsletter_export_csv():
     """Confirmed subscribers only, as CSV (streamed)."""
     _audit_export("csv")
+    db.session.commit()
     chunks = stream_with_context(csv_table(EXPORT_HEADER, _confirmed_rows()))
     return Response(
         chunks,
@@ -81,6 +81,7 @@ def newsletter_export_csv():
 def newsletter_export_xlsx():
     """Confirmed subscribers only, as an Excel workbook."""
     _audit_export("xlsx")
+    db.session.commit()
     return send_file(
         xlsx_file("Prenumeranter", EXPORT_HEADER, _confirmed_rows(), EXPORT_WIDTHS),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
