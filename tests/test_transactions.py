@@ -1,5 +1,7 @@
-"""The rule for transactions (docs/architecture.md): functions that change data never commit; the request
-or CLI command that called them commits, once. Checked in the source, so the rule is kept, not just written."""
+"""Rules checked in the source, so they are kept, not just written.
+
+Transactions (docs/architecture.md): functions that change data never commit; the request or CLI command
+that called them commits, once. Settings: each one is read by something."""
 
 from __future__ import annotations
 
@@ -80,3 +82,36 @@ def test_the_check_finds_a_commit_in_a_helper_and_in_a_generator(tmp_path):
         encoding="utf-8",
     )
     assert commits_outside_entry_points(tmp_path) == {"feature.py:store": 3, "feature.py:rows": 8}
+
+
+# --- settings: each one read by something ---------------------------------------------------------------
+
+# Settings the libraries read themselves (Flask, Flask-SQLAlchemy, Flask-Babel, Flask-WTF, Flask-Mail,
+# Flask-Limiter); every other setting must be read somewhere in formsvc.
+LIBRARY_SETTINGS = {
+    "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_ENGINE_OPTIONS", "MAX_CONTENT_LENGTH",
+    "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE", "PERMANENT_SESSION_LIFETIME", "WTF_CSRF_TIME_LIMIT",
+    "BABEL_DEFAULT_LOCALE", "BABEL_DEFAULT_TIMEZONE", "MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL",
+    "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "RATELIMIT_ENABLED", "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_KEY_PREFIX", "RATELIMIT_HEADERS_ENABLED", "RATELIMIT_SWALLOW_ERRORS",
+}  # fmt: skip
+
+
+def unread_settings(defaults: set[str], sources: list[str]) -> list[str]:
+    """The settings no source names outside config.py, library settings aside."""
+    return sorted(key for key in defaults - LIBRARY_SETTINGS if not any(key in text for text in sources))
+
+
+def test_every_setting_is_read_by_something(tmp_path):
+    """Bad input tried: a made-up FORMSVC_UNUSED setting that nothing reads is reported."""
+    from formsvc.config import ENVIRONMENT, default_settings
+
+    settings = set(default_settings(str(tmp_path))) | {key for key, _convert in ENVIRONMENT.values()}
+    sources = [
+        path.read_text(encoding="utf-8")
+        for path in PACKAGE.rglob("*.py")
+        if path.name != "config.py" and "migrations" not in path.parts
+    ]
+    sources += [path.read_text(encoding="utf-8") for path in (PACKAGE.parent / "templates").rglob("*.html")]
+    assert unread_settings(settings, sources) == []
+    assert unread_settings(settings | {"FORMSVC_UNUSED"}, sources) == ["FORMSVC_UNUSED"]
