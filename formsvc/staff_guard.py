@@ -3,13 +3,13 @@
 A feature makes its own blueprint here and registers it in its own init_app; formsvc.staff does not import
 it, and this module imports no feature:
 
-    bp = staff_blueprint("staff_webhooks", __name__)   # instead of Blueprint(...)
-    @bp.get("/webhooks") ...                            # served at /staff/webhooks
-    app.register_blueprint(bp)                          # in the feature's init_app
+    bp = staff_blueprint("webhooks", __name__, "/webhooks")   # instead of Blueprint(...)
+    @bp.get("/") ...                                           # served at /staff/webhooks/
+    app.register_blueprint(bp)                                 # in the feature's init_app
 
-Every page then needs a logged-in staff session (Flask-Login's user loader in staff/auth.py also ends idle and
-too old sessions) and is sent with Cache-Control: no-store. tests/test_authorisation.py checks that every
-rule under /staff/ belongs to such a blueprint.
+Every page then needs a logged-in staff session (Flask-Login's user loader in staff/auth.py also ends idle
+and too old sessions) and is sent with Cache-Control: no-store. tests/test_staff_auth.py checks that every
+rule under /staff belongs to such a blueprint.
 """
 
 from __future__ import annotations
@@ -37,9 +37,10 @@ def no_store(response):
     return response
 
 
-def staff_blueprint(name: str, import_name: str) -> Blueprint:
-    """A blueprint of staff pages: its rules are served under /staff and all of them need login."""
-    bp = Blueprint(name, import_name, url_prefix=URL_PREFIX)
+def staff_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blueprint:
+    """A blueprint of staff pages: its rules are served under /staff (and `url_prefix` below it, e.g.
+    "/webhooks") and all of them need login."""
+    bp = Blueprint(name, import_name, url_prefix=URL_PREFIX + url_prefix)
     bp.before_request(require_login)
     bp.after_request(no_store)
     return bp

@@ -67,10 +67,10 @@ def test_every_staff_page_is_on_a_guarded_blueprint(app, make_app):
     plain.add_url_rule("/careless", "careless", lambda: "personal data")
     careless.register_blueprint(plain)
     assert unguarded_staff_rules(careless) == ["/staff/careless"]
-    guarded = staff_blueprint("careful", __name__)
-    guarded.add_url_rule("/careful", "careful", lambda: "personal data")
+    guarded = staff_blueprint("careful", __name__, "/careful")
+    guarded.add_url_rule("/", "careful", lambda: "personal data")
     careless.register_blueprint(guarded)
-    response = careless.test_client().get("/staff/careful")
+    response = careless.test_client().get("/staff/careful/")
     assert response.status_code == 302 and response.headers["Location"].startswith("/staff/login")
 
 
