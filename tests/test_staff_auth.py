@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from types import SimpleNamespace
 
 import limits.storage.memory
@@ -15,6 +17,7 @@ from conftest import STAFF_EMAIL, STAFF_PASSWORD, staff_user
 from flask import Blueprint
 from helpers import csrf_token, login, text_of
 
+import formsvc
 from formsvc.audit import AuditEvent
 from formsvc.cli import main as cli_main
 from formsvc.extensions import db
@@ -233,3 +236,33 @@ def test_failed_logins_are_throttled_per_account_from_any_address_for_a_while(ma
     later = time.time() + 601
     monkeypatch.setattr(limits.storage.memory, "time", SimpleNamespace(time=lambda: later))
     assert attempt("198.51.100.4", STAFF_EMAIL, STAFF_PASSWORD) == 303
+
+
+def staff_importers(package: Path) -> list[str]:
+    """Modules outside formsvc/staff that import formsvc.staff (the demo, which makes the demo account, aside)."""
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package)
+        if relative.parts[0] == "staff" or relative.as_posix() in {"__init__.py", "demo.py"}:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [alias.name for alias in node.names] if isinstance(node, ast.Import | ast.ImportFrom) else []
+            depth = node.level if isinstance(node, ast.ImportFrom) else 0
+            inside = len(relative.parts) - 1  # how deep the module sits below formsvc
+            if any(name == "staff" or name.startswith("staff.") for name in names if depth == inside + 1) or any(
+                name == "formsvc.staff" or name.startswith("formsvc.staff.") for name in names
+            ):
+                found.append(relative.as_posix())
+    return found
+
+
+def test_features_do_not_import_the_staff_package(tmp_path):
+    """Staff pages of a feature come through formsvc.staff_guard; formsvc.staff imports no feature's pages, and
+    no feature imports formsvc.staff. Bad input tried: a feature module importing the staff blueprint."""
+    package = Path(formsvc.__file__).parent
+    assert staff_importers(package) == []
+    (tmp_path / "feature").mkdir()
+    (tmp_path / "feature" / "pages.py").write_text("from ..staff.blueprint import bp\n", encoding="utf-8")
+    (tmp_path / "feature" / "fine.py").write_text("from ..staff_guard import staff_blueprint\n", encoding="utf-8")
+    assert staff_importers(tmp_path) == ["feature/pages.py"]
