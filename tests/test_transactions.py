@@ -15,12 +15,10 @@ PACKAGE = Path(formsvc.__file__).parent
 ENTRY_DECORATORS = {"get", "post", "put", "patch", "delete", "route", "command", "group"}
 # The functions that may commit although they are no view or command, each with its reason.
 ALLOWED = {
-    "mail.py:send_outbox": "the outbox sender's loop (`formsvc mail send`, the background flusher): releases "
-                           "its claims when it ends, whatever happened",
-    "mail.py:_claim": "the sender's claim on a batch must be seen by other senders before it sends",
-    "mail.py:_send_one": "each message's renewed claim and outcome are their own transaction: nothing is held "
-                         "while the mail server talks, and a crash loses no outcome already known",
-    "mail.py:_attach_made": "ends the short read of an attachment's data before the files are built",
+    "mail.py:send_outbox": "the outbox sender's loop (`formsvc mail send`, the background flusher): commits each "
+                           "batch it claims, so other senders see the claim, and releases its claims at the end",
+    "mail.py:_send_one": "the loop's body for one message: its renewed claim and its outcome are transactions "
+                         "of their own, so nothing is held while the mail server talks",
     "database.py:write_transaction": "the answer POST's own transaction, on a connection of its own for speed",
     "invitations/cli.py:_send": "the body the invite and remind commands share: the command's one commit",
     "demo.py:_any": "formsvc demo: ends a read so the demo's own visitors' requests get SQLite's write lock",
