@@ -235,6 +235,5 @@ def answer_mails(
         else:
             recipient = response.answers.get(item.to)
         if recipient:
-            images = ["sticker.png"] if item.template == "valkomstpaket" else []
-            mails.append(compose(recipient, item.template, images=images, recipient_field=item.to, **context))
+            mails.append(compose(recipient, item.template, images=item.images, recipient_field=item.to, **context))
     return mails

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask, abort, current_app
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
@@ -51,6 +51,13 @@ class Catalog:
 
     def get(self, slug: str) -> FormDefinition | None:
         return self._definitions.get(slug)
+
+    def get_or_404(self, slug: str) -> FormDefinition:
+        """The form, or a 404 page for a form this instance does not serve (as Flask-SQLAlchemy's get_or_404)."""
+        definition = self._definitions.get(slug)
+        if definition is None:
+            abort(404)
+        return definition
 
     def form_class(self, slug: str) -> type[AnswerForm]:
         return self._classes[slug]

@@ -1,4 +1,8 @@
-"""The database: engine settings that make SQLite safe, migrations, `init-db`, `backup` and /healthz."""
+"""The database: engine settings that make SQLite safe, migrations, `init-db`, `backup` and /healthz.
+
+The rule for transactions (docs/architecture.md): functions that change data never commit; the request
+or CLI command that called them commits, once. tests/test_transactions.py checks it.
+"""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from copy import copy
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -193,9 +193,9 @@ def free_text_indexes(columns: list[Columns]) -> list[int]:
 def answer_rows(definition: FormDefinition, columns: list[Columns]) -> Iterator[list[Any]]:
     """One list of plain values per current answer, oldest first, read in batches.
 
-    Each batch is its own short read transaction (keyset by id, then commit, with nothing pending):
-    SQLite takes its write lock at BEGIN (IMMEDIATE), so one long read would make people's answers wait
-    for the whole export. Call it with no unsaved changes in the session.
+    Each batch is its own short read transaction (keyset by id, then ended): SQLite takes its write lock
+    at BEGIN (IMMEDIATE), so one long read would make people's answers wait for the whole export. Call it
+    with nothing unsaved in the session: the caller commits its own writes (the audit line) first.
     """
     fillers = [question.values for question in columns]
     # The columns as the driver gives them: SQLAlchemy's own conversion of SQLite's date strings and of JSON
@@ -218,7 +218,7 @@ def answer_rows(definition: FormDefinition, columns: list[Columns]) -> Iterator[
             )
             .all()
         )
-        db.session.commit()
+        db.session.rollback()  # ends the read (nothing was written): the lock is free between batches
         if not batch:
             return
         for _id, reference, submitted_at, answers, source, review, reviewed_by in batch:
@@ -467,10 +467,40 @@ def csv_text(value: Any) -> str:
     if isinstance(value, str):
         return "'" + value if value.startswith(FORMULA_STARTS) else value
     if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = local_time(value)  # a time from the database: Swedish wall-clock time, as in the sheets
         return value.isoformat(" ", "minutes")
     if isinstance(value, float):
         return repr(value).replace(".", ",")  # Swedish Excel reads a decimal comma
     return str(value)
+
+
+class CsvWriter:
+    """CSV as Swedish Excel opens it: UTF-8 with a BOM, semicolons, CRLF; handed out in pieces to stream.
+    Cells are given through csv_text (csv_table does it; csv_chunks does it for the columns that need it)."""
+
+    def __init__(self, header: Sequence[str]):
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, delimiter=";", lineterminator="\r\n")
+        self._buffer.write("\ufeff")
+        self._writer.writerow([csv_text(text) for text in header])
+
+    def piece(self, rows: Iterable[Sequence] = ()) -> bytes:
+        """The rows written, with whatever was written before and not yet handed out."""
+        self._writer.writerows(rows)
+        text = self._buffer.getvalue()
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        return text.encode()
+
+
+def csv_table(header: Sequence[str], rows: Iterable[Sequence]) -> Iterator[bytes]:
+    """Any table as formula-safe CSV bytes, a batch of rows at a time (the newsletter's list uses it)."""
+    writer = CsvWriter(header)
+    yield writer.piece()
+    rows = iter(rows)
+    while batch := list(islice(rows, BATCH)):
+        yield writer.piece([csv_text(value) for value in row] for row in batch)
 
 
 def csv_chunks(definition: FormDefinition) -> Iterator[bytes]:
@@ -479,10 +509,8 @@ def csv_chunks(definition: FormDefinition) -> Iterator[bytes]:
     # The csv module writes None, "Ja", integers and dates as csv_text would; the time, text that could be a
     # formula and decimals need csv_text, and only these columns can hold the last two.
     convert = free_text_indexes(columns)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([csv_text(text) for text in headers(columns)])
-    yield "\ufeff".encode() + buffer.getvalue().encode()
+    writer = CsvWriter(headers(columns))
+    yield writer.piece()
     rows = answer_rows(definition, columns)
     while batch := list(islice(rows, BATCH)):
         for row in batch:
@@ -491,10 +519,7 @@ def csv_chunks(definition: FormDefinition) -> Iterator[bytes]:
                 value = row[index]
                 if value is not None and (type(value) is not str or value.startswith(FORMULA_STARTS)):
                     row[index] = csv_text(value)
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows(batch)
-        yield buffer.getvalue().encode()
+        yield writer.piece(batch)
 
 
 def write_csv(definition: FormDefinition, target: IO[bytes]) -> None:

@@ -1,4 +1,5 @@
-"""Absolute links for e-mails and printed material: under FORMSVC_PUBLIC_URL when set, else this request's host.
+"""Absolute links for e-mails and printed material, and how a link's secret token is stored. Links are built
+under FORMSVC_PUBLIC_URL when set, else on this request's host.
 
 A mail is read far from the request that caused it (and a command has no request at all), so links in mails
 are built here, never with a bare url_for.
@@ -6,9 +7,16 @@ are built here, never with a bare url_for.
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, url_for
+
+
+def hash_token(token: str) -> str:
+    """How a link's secret token is stored (invitation and newsletter links): only its hash is kept.
+    A plain hash is enough: the tokens have 256 random bits, so there is nothing to guess offline."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class NoPublicURL(RuntimeError):

@@ -31,6 +31,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .config import PACKAGE_DIR
+from .definitions.schema import MAIL_IMAGES
 from .extensions import db, mail
 from .links import NoPublicURL, public_url
 from .models import UTCDateTime, utcnow
@@ -43,7 +44,6 @@ PENDING, SENDING, SENT, FAILED, HELD = "pending", "sending", "sent", "failed", "
 # FORMSVC_SMTP_TIMEOUTs).
 CLAIM_TIMEOUT = timedelta(minutes=10)
 CLAIM_BATCH = 10  # messages one sender holds at a time: the others are free for another sender
-IMAGES = {"sticker.png": ("image/png", "klistermarke")}  # attachable file -> (type, Content-ID)
 
 
 class OutboxMessage(db.Model):
@@ -193,6 +193,7 @@ def send_outbox(limit: int = 500) -> tuple[int, int]:
     try:
         while claimed < limit and delivery.reached:
             batch = _claim(sender, min(CLAIM_BATCH, limit - claimed))
+            db.session.commit()  # the claim is seen by other senders before this one sends
             if not batch:
                 break
             claimed += len(batch)
@@ -237,7 +238,11 @@ def _send_one(delivery: Delivery, sender: str, message_id: int) -> str | None:
     db.session.commit()  # the renewed claim is seen by other senders; nothing is held during the send
     if maker is not None:
         try:
-            _attach_made(mail, maker, outbox_id)
+            build = maker(outbox_id)
+            # The maker reads in a short transaction, ended before the files are built: on SQLite an open
+            # transaction holds the write lock every answer waits for.
+            db.session.commit()
+            _attach(mail, build)
         except Exception as error:  # e.g. a PDF that could not be made: tried again later, never lost
             db.session.rollback()
             _note_failure(message, error)
@@ -270,11 +275,8 @@ def attach_when_sent(app: Flask, template: str, maker: AttachmentMaker) -> None:
     app.extensions.setdefault("formsvc_mail_attachments", {})[template] = maker
 
 
-def _attach_made(mail: Message, maker: AttachmentMaker, outbox_id: int) -> None:
-    """Attach what the mail's feature makes. It reads in a short transaction, ended here before the files
-    are built: on SQLite an open transaction holds the write lock every answer waits for."""
-    build = maker(outbox_id)
-    db.session.commit()
+def _attach(mail: Message, build: Callable[[], list[Attachment]]) -> None:
+    """Attach the files the mail's feature makes."""
     for name, content_type, data in build():
         mail.attach(name, content_type, data)
 
@@ -332,7 +334,8 @@ def _release(sender: str) -> None:
 
 
 def _claim(sender: str, limit: int) -> list[int]:
-    """Mark due messages as being sent by `sender`, in a short transaction of its own."""
+    """Mark due messages as being sent by `sender`; the sender's loop commits at once, in a short transaction
+    of its own, so other senders see the claim."""
     now = utcnow()
     stale = sa.or_(OutboxMessage.claimed_at < now - CLAIM_TIMEOUT, OutboxMessage.claimed_at.is_(None))
     due = (
@@ -354,7 +357,6 @@ def _claim(sender: str, limit: int) -> list[int]:
             .where(OutboxMessage.id.in_(ids))
             .values(status=SENDING, claimed_at=now, claimed_by=sender)
         )
-    db.session.commit()
     return ids
 
 
@@ -444,7 +446,7 @@ def _message(outbox_message: OutboxMessage) -> Message:
     )
     message.msgId = outbox_message.message_id
     for name in outbox_message.images:
-        content_type, content_id = IMAGES[name]
+        content_type, content_id = MAIL_IMAGES[name]
         data = (PACKAGE_DIR / "static" / name).read_bytes()
         message.attach(name, content_type, data, "inline", headers={"Content-ID": f"<{content_id}>"})
     return message

@@ -10,6 +10,7 @@ after FORMSVC_OUTBOX_RETENTION_DAYS.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,7 +24,7 @@ from .catalog import catalog
 from .definitions import FormDefinition
 from .extensions import db
 from .mail import FAILED, SENT, OutboxMessage
-from .models import Response, UTCDateTime, utcnow
+from .models import Response, utcnow
 
 # Field types whose answers say nothing about a person: option keys, consent ticks, organisation names.
 # Every other type, including any type added later, is removed on anonymisation.
@@ -65,6 +66,7 @@ def status(now: datetime | None = None) -> list[RetentionStatus]:
         if cutoff:
             due = db.session.scalar(sa.select(sa.func.count(Response.id)).where(_due(definition.slug, cutoff)))
             oldest_kept = db.session.scalar(
+                # min() is typed as its column (UTCDateTime): an aware UTC time on both backends
                 sa.select(sa.func.min(Response.submitted_at)).where(
                     Response.form_slug == definition.slug,
                     Response.submitted_at >= cutoff,
@@ -72,16 +74,9 @@ def status(now: datetime | None = None) -> list[RetentionStatus]:
                 )
             )
             if oldest_kept is not None:
-                next_due_at = _aware(oldest_kept) + timedelta(days=definition.retention_days)
+                next_due_at = oldest_kept + timedelta(days=definition.retention_days)
         rows.append(RetentionStatus(definition, cutoff, due, anonymised, next_due_at))
     return rows
-
-
-def _aware(value) -> datetime:
-    # min() comes back as plain text on SQLite; it is stored as UTC.
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return UTCDateTime().process_result_value(value, None)
 
 
 def anonymised_answers(definition: FormDefinition, answers: dict) -> dict:
@@ -97,8 +92,13 @@ class PurgeResult:
     count: int
 
 
-def purge(now: datetime | None = None, dry_run: bool = False) -> list[PurgeResult]:
-    """Anonymise or delete the answers past their time, form by form; audit each form's work."""
+def purge(
+    now: datetime | None = None, dry_run: bool = False, batch_done: Callable[[], None] = lambda: None
+) -> list[PurgeResult]:
+    """Anonymise or delete the answers past their time, form by form; audit each form's work.
+
+    Commits nothing itself: `batch_done` is called after each batch of changes, and `formsvc purge` passes
+    its commit, so no batch holds SQLite's write lock (which every answer waits for) for long."""
     now = now or utcnow()
     results = []
     for definition in catalog():
@@ -110,7 +110,7 @@ def purge(now: datetime | None = None, dry_run: bool = False) -> list[PurgeResul
         elif definition.retention_action == "delete":
             count = _delete(definition, cutoff)
         else:
-            count = _anonymise(definition, cutoff, now)
+            count = _anonymise(definition, cutoff, now, batch_done)
         if count:
             results.append(PurgeResult(definition.slug, definition.retention_action, count))
             if not dry_run:
@@ -122,7 +122,7 @@ def purge(now: datetime | None = None, dry_run: bool = False) -> list[PurgeResul
                     retention_days=definition.retention_days,
                     before=cutoff.isoformat(timespec="seconds"),
                 )
-                db.session.commit()
+                batch_done()
     results += _purge_sent_mail(now, dry_run)
     return results
 
@@ -133,7 +133,7 @@ def _delete(definition: FormDefinition, cutoff: datetime) -> int:
     return result.rowcount
 
 
-def _anonymise(definition: FormDefinition, cutoff: datetime, now: datetime) -> int:
+def _anonymise(definition: FormDefinition, cutoff: datetime, now: datetime, batch_done: Callable[[], None]) -> int:
     count = 0
     while True:
         batch = db.session.scalars(
@@ -145,7 +145,7 @@ def _anonymise(definition: FormDefinition, cutoff: datetime, now: datetime) -> i
             response.answers = anonymised_answers(definition, response.answers)
             response.anonymised_at = now
         count += len(batch)
-        db.session.commit()
+        batch_done()
 
 
 def _purge_sent_mail(now: datetime, dry_run: bool) -> list[PurgeResult]:
@@ -158,7 +158,6 @@ def _purge_sent_mail(now: datetime, dry_run: bool) -> list[PurgeResult]:
         if count:
             before = cutoff.isoformat(timespec="seconds")
             audit("purge_mail", target="outbox", actor="system", count=count, before=before)
-        db.session.commit()
     return [PurgeResult("outbox", "delete", count)] if count else []
 
 
@@ -167,7 +166,8 @@ def _purge_sent_mail(now: datetime, dry_run: bool) -> list[PurgeResult]:
 @with_appcontext
 def purge_command(dry_run: bool) -> None:
     """Anonymise or delete answers past their form's retention period, and old sent mail."""
-    results = purge(dry_run=dry_run)
+    results = purge(dry_run=dry_run, batch_done=db.session.commit)
+    db.session.commit()  # the rest: the old sent mail deleted, and its audit line
     verb = "Would" if dry_run else "Did"
     for result in results:
         if result.slug == "outbox":

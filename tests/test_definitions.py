@@ -186,3 +186,70 @@ def test_the_definitions_package_knows_nothing_of_flask():
                 imported.add(node.module.split(".")[0])
     assert "wtforms" in imported  # the check sees imports at all
     assert not {name for name in imported if name.startswith("flask")}
+
+
+# --- form content read by features: roster, mail images, the newsletter's sign-up form ---------------------
+
+PEOPLE_FIELDS = [
+    {"key": "namn", "type": "text", "label": "Namn"},
+    {"key": "epost", "type": "email", "label": "E-post"},
+    {"key": "telefon", "type": "phone", "label": "Telefon"},
+    {"key": "val", "type": "choice", "label": "Val", "choices": {"a": "A"}},
+]
+PERSON = {"role": "Ledamot", "name": "namn", "email": "epost"}
+
+
+@pytest.mark.parametrize(
+    ("top", "reason"),
+    [
+        ({"roster": {"people": []}}, "'roster' must be a mapping with 'people'"),
+        ({"roster": {"people": [{**PERSON, "role": ""}]}}, "person 1 needs 'role'"),
+        ({"roster": {"people": [{**PERSON, "name": "saknas"}]}}, "'name' must name a field of type text, not 'saknas'"),
+        ({"roster": {"people": [{**PERSON, "email": "namn"}]}}, "person 1: 'email' must name a field of type email"),
+        ({"roster": {"people": [{**PERSON, "phone": "val"}]}}, "person 1: 'phone' must name a field of type phone"),
+        ({"roster": {"people": [{**PERSON, "fax": "telefon"}]}}, "person 1: unknown setting(s): fax"),
+        ({"roster": {"people": [PERSON], "other": "kommentar"}}, "'other' must name a field of this form"),
+        ({"roster": {"people": [PERSON], "colour": "red"}}, "unknown setting(s): colour"),
+        ({"mails": [{"template": "kvitto", "to": "epost", "images": ["logo.gif"]}]}, "'images' must be a list of"),
+        ({"mails": [{"template": "kvitto", "to": "epost", "images": "sticker.png"}]}, "'images' must be a list of"),
+        ({"newsletter": {"email": "epost", "sign_up": "ja"}}, "'newsletter: sign_up' must be true or false"),
+    ],
+)
+def test_a_bad_roster_image_or_sign_up_setting_is_refused_naming_file_and_reason(top, reason):
+    with pytest.raises(DefinitionError) as error:
+        parse_definition({"title": "T", "fields": PEOPLE_FIELDS, **top}, slug="prov", source="forms/prov.yaml")
+    assert str(error.value).startswith("forms/prov.yaml") and reason in str(error.value)
+
+
+def test_roster_images_and_sign_up_are_read_and_kept_with_the_stored_version():
+    top = {
+        "roster": {"people": [{**PERSON, "phone": "telefon"}], "other": "val"},
+        "mails": [{"template": "kvitto", "to": "epost", "images": ["sticker.png"]}],
+        "newsletter": {"email": "epost", "sign_up": True},
+    }
+    definition = parse_definition({"title": "T", "fields": PEOPLE_FIELDS, **top}, slug="prov")
+    assert definition.roster.people[0].phone == "telefon" and definition.roster.other == "val"
+    assert definition.mails[0].images == ("sticker.png",) and definition.newsletter.sign_up is True
+    again = definitions.FormDefinition.from_json(definition.as_json(), "prov")
+    assert again.roster == definition.roster and again.mails == definition.mails
+    plain = parse_definition({"title": "T", "fields": PEOPLE_FIELDS}, slug="prov")
+    assert not {"roster", "images", "sign_up"} & set(str(plain.as_json()).replace("'", " ").split())
+
+
+def test_two_sign_up_forms_are_refused_naming_the_second_file(tmp_path):
+    """Bad input: two forms both saying they are where the newsletter's pages send people to sign up."""
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(
+            {"title": name, "fields": PEOPLE_FIELDS, "newsletter": {"email": "epost", "sign_up": True}}))
+    with pytest.raises(DefinitionError) as error:
+        load_directory(tmp_path)
+    assert str(error.value).startswith(str(tmp_path / "b.yaml")) and "a.yaml too" in str(error.value)
+    assert len(definitions.check_directory(tmp_path)) == 1
+
+
+def test_the_shipped_forms_name_their_roster_sticker_and_sign_up_form():
+    forms = load_directory(resource_dir("forms"))
+    assert [p.role for p in forms["nominering"].roster.people] == ["Ordinarie ledamot", "Fast ersättare"]
+    assert forms["nominering"].roster.other == "kommentar"
+    assert [m.images for m in forms["anslutning"].mails if m.template == "valkomstpaket"] == [("sticker.png",)]
+    assert [slug for slug, d in forms.items() if d.newsletter and d.newsletter.sign_up] == ["nyhetsbrev"]

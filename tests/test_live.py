@@ -127,18 +127,19 @@ def test_staff_start_a_round_with_a_short_join_code_and_a_qr_code_to_it(app, sta
     assert not re.search(r"<script(?![^>]*\bsrc=)", html) and "style=" not in html
 
 
-def test_the_qr_code_uses_the_public_address_when_one_is_set(make_app, staff):
+@pytest.mark.parametrize("public", ["https://formular.example.org/", "https://www.example.org/formular"])
+def test_the_qr_code_uses_the_public_address_when_one_is_set(make_app, staff, public):
+    """Also behind a proxy under a path (/formular): the QR code and the address shown keep the path, as the
+    share page's links do (one way to build a public address: formsvc/links.py)."""
     from helpers import login
 
-    app = make_app(FORMSVC_PUBLIC_URL="https://formular.example.org/")
+    app = make_app(FORMSVC_PUBLIC_URL=public)
     client = app.test_client()
     login(client, *staff)
     round_id, code = start_round(app, client)
     html = client.get(f"/staff/live/{round_id}").get_data(as_text=True)
-    assert decode_qr(re.search(r"<svg[^>]*>.*?</svg>", html, re.S).group(0)) == (
-        f"https://formular.example.org/live/{code}"
-    )
-    assert "formular.example.org/live" in text_of(client.get(f"/staff/live/{round_id}"))
+    assert decode_qr(re.search(r"<svg[^>]*>.*?</svg>", html, re.S).group(0)) == f"{public.rstrip('/')}/live/{code}"
+    assert f"{public.rstrip('/').removeprefix('https://')}/live" in text_of(client.get(f"/staff/live/{round_id}"))
 
 
 def test_a_wrong_join_code_gets_a_clear_page(app, client, staff_client):

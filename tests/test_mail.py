@@ -382,3 +382,22 @@ def test_answers_are_stored_while_a_slow_mail_server_takes_a_mail(make_app):
         server.stop()
     assert answer.status_code == 303 and server_still_busy
     assert mailbox.messages[0]["To"] == "bo@example.org"  # then the answer's own mail, in the same run
+
+
+def test_a_mail_shows_the_images_its_definition_names(make_app, smtp, tmp_path):
+    """`images:` on a mail in the definition decides which mail carries the sticker, whatever its template:
+    here a receipt (kvitto) carries it and the notice to the secretariat does not."""
+    (tmp_path / "prov.yaml").write_text(
+        "title: Prov\nfields:\n  - {key: epost, type: email, label: E-post, required: true}\n"
+        "mails:\n  - {template: kvitto, to: epost, images: [sticker.png]}\n  - {template: notis, to: secretariat}\n",
+        encoding="utf-8",
+    )
+    app = make_app(FORMSVC_FORMS_DIR=str(tmp_path))
+    assert submit(app.test_client(), "prov", {"epost": "bo@example.org"}).status_code == 303
+    flush_mail(app)
+    [receipt] = smtp.to("bo@example.org")
+    [notice] = smtp.to("sekretariat@example.org")
+    [image] = [part for part in receipt.walk() if part.get_content_type() == "image/png"]
+    assert image["Content-ID"] == "<klistermarke>" and 'src="cid:klistermarke"' in html_part(receipt)
+    assert not [part for part in notice.walk() if part.get_content_type() == "image/png"]
+    assert "cid:klistermarke" not in html_part(notice)

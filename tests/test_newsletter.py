@@ -19,9 +19,10 @@ from formsvc.answers import on_answer_stored
 from formsvc.audit import AuditEvent
 from formsvc.definitions import DefinitionError, parse_definition
 from formsvc.extensions import db
+from formsvc.links import hash_token
 from formsvc.mail import OutboxMessage
 from formsvc.models import Organisation, Response, utcnow
-from formsvc.newsletter.models import NewsletterToken, Subscription, hash_token
+from formsvc.newsletter.models import NewsletterToken, Subscription
 
 PUBLIC_URL = "https://formular.example.org"
 ADDRESS = "prenumerant@example.org"
@@ -391,6 +392,9 @@ def test_the_csv_export_holds_confirmed_subscribers_only_and_is_formula_safe(app
     assert len(rows) == 2 and rows[0][0] == "E-post"
     assert rows[1][:3] == ["bekraftad@example.org", "'" + HOSTILE_NAME, "'@SUM(1)"]
     assert "vantar@example.org" not in text
+    # the times as Swedish wall-clock minutes (no zone, no seconds), as the answers' CSV writes them
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", cell) for cell in rows[1][3:5]), rows[1]
+    assert text.count("\r\n") == len(rows)
 
 
 def test_staff_remove_a_subscriber_after_a_question_and_it_is_audited(app, staff_client, seeded):

@@ -5,12 +5,15 @@ from __future__ import annotations
 import io
 
 import sqlalchemy as sa
-from helpers import csrf_token, personal_link_client, submit, text_of
+from helpers import csrf_token, login, personal_link_client, submit, text_of
 from openpyxl import load_workbook
 
+from formsvc.answers import store_answer
 from formsvc.audit import AuditEvent
+from formsvc.catalog import catalog
 from formsvc.extensions import db
 from formsvc.models import Organisation, name_key
+from formsvc.staff.models import StaffUser
 
 ORGANISATIONS = {"Västerås stad": "kommun", "Region Västmanland": "region", "Sala kommun": "kommun"}
 
@@ -103,3 +106,57 @@ def test_without_invitations_there_is_no_list_of_who_has_not_nominated(app, staf
     assert "Inga organisationer är inbjudna" in page and "Sala kommun" not in page
     workbook = load_workbook(io.BytesIO(staff_client.get("/staff/roster.xlsx").data))
     assert workbook.sheetnames == ["Rådet"]
+
+
+BOARD = """
+title: Styrelse
+fields:
+  - {key: organisation, type: organisation, label: Organisation, required: true}
+  - {key: ordf_namn, type: text, label: Ordförande, required: true}
+  - {key: ordf_epost, type: email, label: Ordförandens e-post, required: true}
+  - {key: sekr_namn, type: text, label: Sekreterare}
+  - {key: sekr_epost, type: email, label: Sekreterarens e-post}
+  - {key: annat, type: textarea, label: Annat}
+roster:
+  people:
+    - {role: Ordförande, name: ordf_namn, email: ordf_epost}
+    - {role: Sekreterare, name: sekr_namn, email: sekr_epost}
+  other: annat
+"""
+
+
+def test_the_roster_reads_its_people_and_other_column_from_the_definition(make_app, tmp_path):
+    """A form with other keys than nominering's (no ledamot_/ersattare_ prefixes, no kommentar, no titles or
+    phones): its `roster:` setting alone decides the rows, roles and the Övrigt column."""
+    (tmp_path / "styrelse.yaml").write_text(BOARD, encoding="utf-8")
+    app = make_app(FORMSVC_FORMS_DIR=str(tmp_path), FORMSVC_ROSTER_FORM="styrelse")
+    with app.app_context():
+        organisation = Organisation(name="Sala kommun", name_key=name_key("Sala kommun"), type="kommun")
+        db.session.add(organisation)
+        db.session.flush()
+        answers = {"organisation": "Sala kommun", "ordf_namn": "Alva Ordf", "ordf_epost": "alva@example.org",
+                   "annat": "Vegetarisk kost"}
+        store_answer(catalog().get("styrelse"), answers, "board-1", organisation=organisation)
+        db.session.commit()
+    staff_client = app.test_client()
+    with app.app_context():
+        user = StaffUser(email="roster@example.org")
+        user.set_password("ett långt lösenord")
+        db.session.add(user)
+        db.session.commit()
+    login(staff_client, "roster@example.org", "ett långt lösenord")
+    page = text_of(staff_client.get("/staff/roster"))
+    assert "Ordförande Alva Ordf" in page and "Vegetarisk kost" in page and "Sekreterare" in page
+    book = load_workbook(io.BytesIO(staff_client.get("/staff/roster.xlsx").data))
+    rows = [[c.value for c in row] for row in book["Rådet"].iter_rows(min_row=2)]
+    assert [(r[2], r[3], r[5], r[9]) for r in rows] == [
+        ("Ordförande", "Alva Ordf", "alva@example.org", "Vegetarisk kost"),
+        ("Sekreterare", None, None, "Vegetarisk kost"),
+    ]
+
+
+def test_a_form_without_a_roster_setting_has_no_roster(make_app, tmp_path, staff_client):
+    """Bad input: FORMSVC_ROSTER_FORM naming a form that says nothing about a roster gives 404, not a guess."""
+    staff_client.application.config["FORMSVC_ROSTER_FORM"] = "anslutning"
+    assert staff_client.get("/staff/roster").status_code == 404
+    assert staff_client.get("/staff/roster.xlsx").status_code == 404

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from types import SimpleNamespace
 
 import limits.storage.memory
 import pytest
 import sqlalchemy as sa
 from conftest import STAFF_EMAIL, STAFF_PASSWORD, staff_user
+from flask import Blueprint
 from helpers import csrf_token, login, text_of
 
+import formsvc
 from formsvc.audit import AuditEvent
 from formsvc.cli import main as cli_main
 from formsvc.extensions import db
 from formsvc.staff.auth import LOGIN_AT, SEEN_AT
 from formsvc.staff.models import StaffUser
+from formsvc.staff_guard import is_guarded, staff_blueprint
 
 SAMPLE_VALUES = {"slug": "anslutning", "reference": "ABCD-EFGH", "id": "1", "token": "x", "code": "ABC"}
 
@@ -43,6 +48,33 @@ def test_every_staff_url_refuses_anonymous_visitors(app, client):
         response = client.open(url, method=method, data={"csrf_token": token})
         assert response.status_code in (302, 303), (method, url, response.status_code)
         assert response.headers["Location"].startswith("/staff/login"), (method, url)
+
+
+
+def unguarded_staff_rules(app) -> list[str]:
+    """The /staff rules whose blueprint does not go through the login guard of formsvc.staff_guard."""
+    return sorted(
+        rule.rule for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/staff") and not is_guarded(app, rule.endpoint.rpartition(".")[0])
+    )
+
+
+def test_every_staff_page_is_on_a_guarded_blueprint(app, make_app):
+    """Each feature registers its own staff blueprint; all of them must come from staff_guard.staff_blueprint.
+    Bad input tried: a feature that registers a plain Blueprint under /staff is reported."""
+    assert unguarded_staff_rules(app) == []
+    assert {rule.endpoint.partition(".")[0] for rule in app.url_map.iter_rules() if rule.rule.startswith("/staff")} >= {
+        "staff", "staff_invitations", "staff_live", "staff_newsletter", "staff_records", "staff_sharing"}
+    careless = make_app()
+    plain = Blueprint("careless", __name__, url_prefix="/staff")
+    plain.add_url_rule("/careless", "careless", lambda: "personal data")
+    careless.register_blueprint(plain)
+    assert unguarded_staff_rules(careless) == ["/staff/careless"]
+    guarded = staff_blueprint("careful", __name__, "/careful")
+    guarded.add_url_rule("/", "careful", lambda: "personal data")
+    careless.register_blueprint(guarded)
+    response = careless.test_client().get("/staff/careful/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/staff/login")
 
 
 def test_login_logout_and_back_to_the_page_asked_for(app, client, staff):
@@ -204,3 +236,33 @@ def test_failed_logins_are_throttled_per_account_from_any_address_for_a_while(ma
     later = time.time() + 601
     monkeypatch.setattr(limits.storage.memory, "time", SimpleNamespace(time=lambda: later))
     assert attempt("198.51.100.4", STAFF_EMAIL, STAFF_PASSWORD) == 303
+
+
+def staff_importers(package: Path) -> list[str]:
+    """Modules outside formsvc/staff that import formsvc.staff (the demo, which makes the demo account, aside)."""
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package)
+        if relative.parts[0] == "staff" or relative.as_posix() in {"__init__.py", "demo.py"}:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [alias.name for alias in node.names] if isinstance(node, ast.Import | ast.ImportFrom) else []
+            depth = node.level if isinstance(node, ast.ImportFrom) else 0
+            inside = len(relative.parts) - 1  # how deep the module sits below formsvc
+            if any(name == "staff" or name.startswith("staff.") for name in names if depth == inside + 1) or any(
+                name == "formsvc.staff" or name.startswith("formsvc.staff.") for name in names
+            ):
+                found.append(relative.as_posix())
+    return found
+
+
+def test_features_do_not_import_the_staff_package(tmp_path):
+    """Staff pages of a feature come through formsvc.staff_guard; formsvc.staff imports no feature's pages, and
+    no feature imports formsvc.staff. Bad input tried: a feature module importing the staff blueprint."""
+    package = Path(formsvc.__file__).parent
+    assert staff_importers(package) == []
+    (tmp_path / "feature").mkdir()
+    (tmp_path / "feature" / "pages.py").write_text("from ..staff.blueprint import bp\n", encoding="utf-8")
+    (tmp_path / "feature" / "fine.py").write_text("from ..staff_guard import staff_blueprint\n", encoding="utf-8")
+    assert staff_importers(tmp_path) == ["feature/pages.py"]

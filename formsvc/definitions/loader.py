@@ -16,6 +16,7 @@ import yaml
 
 from .registry import FIELD_TYPES
 from .schema import (
+    MAIL_IMAGES,
     Choice,
     DefinitionError,
     DifferentRule,
@@ -23,6 +24,8 @@ from .schema import (
     FormDefinition,
     MailDefinition,
     NewsletterDefinition,
+    RosterDefinition,
+    RosterPerson,
     definition_version,
 )
 
@@ -37,7 +40,7 @@ FORM_KEYS = {
     "title", "intro", "opens", "closes", "listed", "retention_days", "retention_action", "submit_label",
     "thanks", "fields", "mails", "rules", "embed", "newsletter", "open_link", "one_answer_per_organisation",
     "live_only", "record", "record_series", "purpose", "title_en", "intro_en", "purpose_en", "thanks_en",
-    "submit_label_en",
+    "submit_label_en", "roster",
 }  # fmt: skip
 RETENTION_ACTIONS = ("anonymise", "delete")
 # What may describe the person behind an e-mail address: free text, never counted options.
@@ -60,17 +63,31 @@ SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def load_directory(directory: str | Path) -> dict[str, FormDefinition]:
     """Every *.yaml in the directory, by slug; the first bad file stops it."""
     paths = sorted(Path(directory).glob("*.yaml"))
-    return {d.slug: d for d in (load_file(p) for p in paths)}
+    definitions = {d.slug: d for d in (load_file(p) for p in paths)}
+    _one_sign_up_form(definitions.values())
+    return definitions
+
+
+def _one_sign_up_form(definitions) -> None:
+    """The newsletter's pages link to one sign-up form: two forms cannot both be it."""
+    sign_up = [d for d in definitions if d.newsletter and d.newsletter.sign_up]
+    if len(sign_up) > 1:
+        first = sign_up[0].source
+        raise DefinitionError(sign_up[1].source, None, f"'newsletter: sign_up: true' is set in {first} too")
 
 
 def check_directory(directory: str | Path) -> list[DefinitionError]:
     """Every problem in every file (for `formsvc forms check`), not only the first."""
-    problems = []
+    problems, loaded = [], []
     for path in sorted(Path(directory).glob("*.yaml")):
         try:
-            load_file(path)
+            loaded.append(load_file(path))
         except DefinitionError as error:
             problems.append(error)
+    try:
+        _one_sign_up_form(loaded)
+    except DefinitionError as error:
+        problems.append(error)
     return problems
 
 
@@ -170,6 +187,7 @@ def parse_definition(raw: Any, slug: str, source: str = "<definition>") -> FormD
         mails=_parse_mails(raw.get("mails", []), by_key, source),
         rules=_parse_rules(raw.get("rules", []), by_key, source),
         newsletter=_parse_newsletter(raw.get("newsletter"), by_key, source),
+        roster=_parse_roster(raw.get("roster"), by_key, source),
         open_link=_flag(raw.get("open_link", True), source, None, "open_link") and not live_only,
         one_answer_per_organisation=one_per_organisation,
         live_only=live_only,
@@ -306,14 +324,19 @@ def _parse_mails(raw: Any, by_key: dict[str, FieldDefinition], source: str) -> t
         raise DefinitionError(source, None, "'mails' must be a list")
     mails = []
     for item in raw:
-        if not isinstance(item, dict) or set(item) != {"template", "to"}:
-            raise DefinitionError(source, None, "each mail needs exactly 'template' and 'to'")
+        if not isinstance(item, dict) or not {"template", "to"} <= set(item) <= {"template", "to", "images"}:
+            raise DefinitionError(source, None, "each mail needs 'template' and 'to' (and may have 'images')")
         template, to = item["template"], item["to"]
         if not isinstance(template, str) or not KEY.match(template):
             raise DefinitionError(source, None, f"mail template '{template}' must be a plain name")
         if to != "secretariat" and (to not in by_key or by_key[to].type != "email"):
             raise DefinitionError(source, None, f"mail '{template}': 'to' must be an email field or 'secretariat'")
-        mails.append(MailDefinition(template, to))
+        images = item.get("images", [])
+        if not isinstance(images, list) or any(name not in MAIL_IMAGES for name in images):
+            raise DefinitionError(
+                source, None, f"mail '{template}': 'images' must be a list of: {', '.join(sorted(MAIL_IMAGES))}"
+            )
+        mails.append(MailDefinition(template, to, tuple(images)))
     return tuple(mails)
 
 
@@ -351,12 +374,53 @@ def _parse_embed(raw: Any, source: str) -> tuple[str, ...]:
     return tuple(origins)
 
 
+# roster person setting -> the field types it may name, and whether it must be given
+ROSTER_PARTS = {"name": ({"text"}, True), "email": ({"email"}, True), "title": ({"text"}, False),
+                "phone": ({"phone"}, False)}
+
+
+def _parse_roster(raw: Any, by_key: dict[str, FieldDefinition], source: str) -> RosterDefinition | None:
+    """`roster: {people: [{role, name, email, title, phone}, ...], other: kommentar}`: the staff roster
+    shows, per answer, one row for each person (role, and the fields named), and the `other` field."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("people"), list) or not raw["people"]:
+        raise DefinitionError(source, None, "'roster' must be a mapping with 'people' (a non-empty list)")
+    _no_unknown_keys(raw, {"people", "other"}, source, None)
+    people = []
+    for index, item in enumerate(raw["people"], start=1):
+        where = f"'roster': person {index}"
+        if not isinstance(item, dict):
+            raise DefinitionError(source, None, f"{where} must be a mapping (role, name, email, title, phone)")
+        unknown = sorted(set(map(str, item)) - {"role", *ROSTER_PARTS})
+        if unknown:
+            raise DefinitionError(source, None, f"{where}: unknown setting(s): {', '.join(unknown)}")
+        role = item.get("role")
+        if not isinstance(role, str) or not role.strip():
+            raise DefinitionError(source, None, f"{where} needs 'role', e.g. Ordinarie ledamot")
+        for part, (types, needed) in ROSTER_PARTS.items():
+            key = item.get(part)
+            if key is None and not needed:
+                continue
+            if not isinstance(key, str) or key not in by_key or by_key[key].type not in types:
+                allowed = " or ".join(sorted(types))
+                raise DefinitionError(
+                    source, None, f"{where}: '{part}' must name a field of type {allowed}, not {key!r}"
+                )
+        people.append(RosterPerson(role=role.strip(), **{part: item.get(part) for part in ROSTER_PARTS}))
+    other = raw.get("other")
+    if other is not None and (not isinstance(other, str) or other not in by_key):
+        raise DefinitionError(source, None, f"'roster': 'other' must name a field of this form, not {other!r}")
+    return RosterDefinition(people=tuple(people), other=other)
+
+
 # newsletter setting -> the field types it may name
 NEWSLETTER_ROLES = {
     "email": {"email"},
     "when": {"yesno", "consent"},
     "name": {"text"},
     "organisation": {"organisation", "text"},
+    "sign_up": None,  # true or false, not a field
 }
 
 
@@ -365,7 +429,8 @@ def _parse_newsletter(raw: Any, by_key: dict[str, FieldDefinition], source: str)
 
     Answers then sign the address in `email` up to the newsletter (double opt-in): always, or, with
     `when`, only when that yesno field is answered with its first option ("ja") or that consent field
-    is ticked. `name` and `organisation` (optional) are kept with the subscription.
+    is ticked. `name` and `organisation` (optional) are kept with the subscription. `sign_up: true`: the
+    form the newsletter's own pages link to for signing up (again).
     """
     if raw is None:
         return None
@@ -374,8 +439,11 @@ def _parse_newsletter(raw: Any, by_key: dict[str, FieldDefinition], source: str)
     unknown = sorted(set(map(str, raw)) - set(NEWSLETTER_ROLES))
     if unknown:
         raise DefinitionError(source, None, f"'newsletter': unknown setting(s): {', '.join(unknown)}")
+    sign_up = _flag(raw.get("sign_up", False), source, None, "newsletter: sign_up")
     for role, key in raw.items():
         types = NEWSLETTER_ROLES[role]
+        if types is None:
+            continue
         if not isinstance(key, str) or key not in by_key:
             raise DefinitionError(source, None, f"'newsletter': '{role}' must name a field of this form, not {key!r}")
         if by_key[key].type not in types:
@@ -391,6 +459,7 @@ def _parse_newsletter(raw: Any, by_key: dict[str, FieldDefinition], source: str)
         when_answer=when_answer,
         name=raw.get("name"),
         organisation=raw.get("organisation"),
+        sign_up=sign_up,
     )
 
 

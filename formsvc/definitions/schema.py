@@ -77,10 +77,35 @@ class FieldDefinition(Translated):
         return all(c.translation("label", language) for c in self.choices if c.key in keys)
 
 
+# Images a mail may show (`images:` on a mail in `mails:`): file in formsvc/static -> (type, Content-ID).
+# templates/mail/layout.html draws each one it is given.
+MAIL_IMAGES = {"sticker.png": ("image/png", "klistermarke")}
+
+
 @dataclass(frozen=True)
 class MailDefinition:
     template: str  # name of templates/mail/<template>.html
     to: str  # a field key holding an e-mail address, or "secretariat"
+    images: tuple[str, ...] = ()  # names in MAIL_IMAGES, sent inline with the mail
+
+
+@dataclass(frozen=True)
+class RosterPerson:
+    """One person an answer names for the roster (e.g. the member): their role and the fields about them."""
+
+    role: str  # as the roster shows it, e.g. "Ordinarie ledamot"
+    name: str  # field keys
+    email: str
+    title: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class RosterDefinition:
+    """`roster:` the people each answer names, one roster row each, and the field shown as "Övrigt"."""
+
+    people: tuple[RosterPerson, ...]
+    other: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +122,7 @@ class NewsletterDefinition:
     when_answer: str | bool = True
     name: str | None = None
     organisation: str | None = None
+    sign_up: bool = False  # the form the newsletter's pages link to for signing up (one form at most)
 
     def address(self, answers: dict[str, Any]) -> str | None:
         """The address these answers sign up, or None when they do not ask for the newsletter."""
@@ -137,6 +163,7 @@ class FormDefinition(Translated):
     mails: tuple[MailDefinition, ...] = ()
     rules: tuple[DifferentRule, ...] = ()
     newsletter: NewsletterDefinition | None = None  # these answers may sign up to the newsletter
+    roster: RosterDefinition | None = None  # the staff roster (/staff/roster) is read from these answers
     # False: answered only through a personal invitation link (/i/<token>), not at /f/<slug> directly.
     open_link: bool = True
     # True: a new answer from an organisation replaces its current one; the older ones are kept as history.
@@ -205,7 +232,11 @@ class FormDefinition(Translated):
         plain.update(
             slug=slug,
             fields=spec_fields,
-            mails=tuple(MailDefinition(**_known(MailDefinition, m)) for m in data.get("mails") or ()),
+            mails=tuple(
+                MailDefinition(**{**_known(MailDefinition, m), "images": tuple(m.get("images") or ())})
+                for m in data.get("mails") or ()
+            ),
+            roster=_roster_from_json(data.get("roster")),
             rules=tuple(
                 DifferentRule(fields=tuple(r["fields"]), message=r["message"]) for r in data.get("rules") or ()
             ),
@@ -215,18 +246,29 @@ class FormDefinition(Translated):
         return definition
 
 
+def _roster_from_json(data: dict | None) -> RosterDefinition | None:
+    if not data:
+        return None
+    people = tuple(RosterPerson(**_known(RosterPerson, p)) for p in data.get("people") or ())
+    return RosterDefinition(people=people, other=data.get("other"))
+
+
+# Settings added after definitions were first stored: left out of the stored JSON while unset, so a
+# definition that does not use them keeps its version.
+LATER_SETTINGS = {"purpose", "roster", "images", "sign_up"}
+
+
 def _without_empty_translations(data: Any) -> Any:
-    """Leave out texts a definition does not have (an English text, a purpose), so a definition written
-    before they existed keeps its content, and so its version."""
+    """Leave out texts a definition does not have (an English text, a purpose) and later settings it does
+    not use, so a definition written before they existed keeps its content, and so its version."""
     if isinstance(data, list | tuple):
         return [_without_empty_translations(item) for item in data]
     if not isinstance(data, dict):
         return data
-    optional = {"purpose"}
     return {
         key: _without_empty_translations(value)
         for key, value in data.items()
-        if not (value == "" and (key.endswith(TRANSLATED_SUFFIX) or key in optional))
+        if not (value == "" and key.endswith(TRANSLATED_SUFFIX)) and not (key in LATER_SETTINGS and not value)
     }
 
 

@@ -54,6 +54,7 @@ def _send(definition: FormDefinition, kind: str, targets, dry_run: bool) -> None
     except NoPublicURL as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
+    db.session.commit()
     for invitation in outcome.skipped:
         click.echo(f"No e-mail address, not sent: {invitation.organisation.name}", err=True)
     what = "reminders" if kind == REMIND else "invitations"

@@ -92,7 +92,8 @@ class Outcome:
 
 
 def send(definition: FormDefinition, kind: str, invitations: Iterable[Invitation], actor: str | None = None) -> Outcome:
-    """Put one mail per invitation in the outbox, each with a new personal link; commit with the counts."""
+    """Put one mail per invitation in the outbox, each with a new personal link, and audit the count; the
+    caller commits."""
     outcome = Outcome()
     now = utcnow()
     for invitation in invitations:
@@ -112,5 +113,4 @@ def send(definition: FormDefinition, kind: str, invitations: Iterable[Invitation
         outcome.sent.append(invitation)
     if outcome.sent:
         audit(f"{kind}_sent", target=definition.slug, actor=actor, count=len(outcome.sent))
-    db.session.commit()
     return outcome

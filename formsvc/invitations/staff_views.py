@@ -19,18 +19,16 @@ from ..links import public_url
 from ..models import Organisation, Response
 from ..organisations import TYPES
 from ..review import accept, pending_answers, reject, source_label
-from ..staff.blueprint import bp
+from ..staff_guard import staff_blueprint
 from .mails import ALL, INVITE, KINDS, REMIND, UNANSWERED, create_invitations, preview, recipients, revoke, send
 from .models import Invitation
 from .status import MISSING, STATUSES, standings
 from .tokens import new_token
 
+bp = staff_blueprint("staff_invitations", __name__)
+
 # The status filter: one status, or "missing" for every invited organisation without an answer.
 FILTERS = {"missing": "Saknar svar", **STATUSES}
-
-
-def _definition(slug: str) -> FormDefinition:
-    return catalog().get(slug) or abort(404)
 
 
 def _types() -> list[str]:
@@ -40,13 +38,13 @@ def _types() -> list[str]:
 
 def _back(slug: str):
     status = request.form.get("status") or None
-    return redirect(url_for("staff.invitations", slug=slug, type=_types(), status=status), 303)
+    return redirect(url_for("staff_invitations.invitations", slug=slug, type=_types(), status=status), 303)
 
 
 @bp.get("/invitations/<slug>")
 def invitations(slug: str):
     """Every organisation's standing on the form; filter by type and status (status=missing: who is missing)."""
-    definition = _definition(slug)
+    definition = catalog().get_or_404(slug)
     status = request.args.get("status") or ""
     everyone = standings(slug, _types())
     counts = {key: sum(1 for s in everyone if s.status == key) for key in STATUSES}
@@ -70,7 +68,7 @@ def invitations(slug: str):
 @bp.post("/invitations/<slug>/create")
 def create(slug: str):
     """Invite the ticked organisations (or every organisation shown, with all=1)."""
-    _definition(slug)
+    catalog().get_or_404(slug)
     if request.form.get("all"):
         chosen = [s.organisation for s in standings(slug, _types())]
     else:
@@ -108,7 +106,7 @@ def personal_link(slug: str, invitation_id: int):
     db.session.commit()
     return render_template(
         "invitations/staff_link.html",
-        definition=_definition(slug),
+        definition=catalog().get_or_404(slug),
         invitation=invitation,
         link=public_url("invitations.enter", token=token),
     )
@@ -124,7 +122,7 @@ def _pending_or_404(slug: str, reference: str) -> Response:
 @bp.post("/invitations/<slug>/answers/<reference>/accept")
 def accept_answer(slug: str, reference: str):
     """An open-link answer becomes the organisation's current one; the people it names get their mails."""
-    _definition(slug)
+    catalog().get_or_404(slug)
     response = _pending_or_404(slug, reference)
     name = response.organisation_name
     if accept(response, current_user.email):
@@ -139,7 +137,7 @@ def accept_answer(slug: str, reference: str):
 @bp.post("/invitations/<slug>/answers/<reference>/reject")
 def reject_answer(slug: str, reference: str):
     """An open-link answer is rejected: it stays in the history, never current, and no mail goes out."""
-    _definition(slug)
+    catalog().get_or_404(slug)
     response = _pending_or_404(slug, reference)
     name = response.organisation_name
     if reject(response, current_user.email):
@@ -203,7 +201,7 @@ def mail_preview(slug: str):
     kind = request.args.get("kind", INVITE)
     if kind not in KINDS:
         abort(404)
-    return _confirmation_page(_definition(slug), kind, _mail_targets(slug, kind))
+    return _confirmation_page(catalog().get_or_404(slug), kind, _mail_targets(slug, kind))
 
 
 @bp.post("/invitations/<slug>/mail")
@@ -214,7 +212,7 @@ def send_mail(slug: str):
     confirmation carries the recipient list's digest; when the list changed since (someone answered, an
     address was changed), the new list is shown to confirm again, so exactly the listed recipients get mail.
     """
-    definition = _definition(slug)
+    definition = catalog().get_or_404(slug)
     kind = request.values.get("kind", "")
     if kind not in KINDS:
         abort(400)
@@ -225,6 +223,7 @@ def send_mail(slug: str):
     if not hmac.compare_digest(confirmed, recipient_digest(kind, targets)):
         return _confirmation_page(definition, kind, targets, changed=True), 409
     outcome = send(definition, kind, targets)
+    db.session.commit()
     sent = len(outcome.sent)
     if kind == REMIND:
         flash(ngettext("%(num)d påminnelse är skickad.", "%(num)d påminnelser är skickade.", sent))
@@ -239,7 +238,7 @@ def send_mail(slug: str):
 @bp.get("/invitations/<slug>/organisations/<int:organisation_id>")
 def organisation_history(slug: str, organisation_id: int):
     """One organisation and a form: its invitation, and every answer it gave, the current one first."""
-    definition = _definition(slug)
+    definition = catalog().get_or_404(slug)
     organisation = db.session.get(Organisation, organisation_id) or abort(404)
     invitation = db.session.scalar(sa.select(Invitation).filter_by(form_slug=slug, organisation_id=organisation_id))
     rows = db.session.scalars(

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 
 import sqlalchemy as sa
 
 from ..extensions import db
+from ..links import hash_token
 from ..models import utcnow
 from .models import Invitation, InvitationToken
 
 TOKEN_BYTES = 32
 # token_urlsafe(32) gives 43 characters of A-Z a-z 0-9 - _; anything else is not worth a database look-up.
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
-
-
-def hash_token(token: str) -> str:
-    # A plain hash is enough: the token has 256 random bits, so there is nothing to guess offline.
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def new_token(invitation: Invitation, purpose: str) -> str:

@@ -146,6 +146,7 @@ def cast(code: str):
         cast_vote(live_round.id, voter_key, field.data)
     except RoundClosed:
         return _closed(live_round)
+    db.session.commit()
     _remember(live_round, voter_key)
     return redirect(url_for(".receipt", code=live_round.join_code), 303)
 

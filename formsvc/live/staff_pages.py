@@ -16,12 +16,14 @@ from ..audit import audit
 from ..catalog import catalog
 from ..database import read_only
 from ..extensions import db
-from ..staff.blueprint import bp
+from ..staff_guard import staff_blueprint
 from . import codes
 from .export import round_workbook
 from .models import LiveRound, LiveSeat, LiveVote
 from .tally import tally
 from .voting import close_round
+
+bp = staff_blueprint("staff_live", __name__)
 
 MAX_SEATS = 500
 

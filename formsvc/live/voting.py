@@ -36,7 +36,8 @@ def seat_voter_key(seat: LiveSeat) -> str:
 
 
 def cast_vote(round_id: int, voter_key: str, ranking: list[str]) -> bool:
-    """Store the voter's ranking (place 1 first) and commit. Returns True when it replaced an earlier vote."""
+    """Store the voter's ranking (place 1 first); the caller commits. Returns True when it replaced an earlier
+    vote. A closed round raises RoundClosed (with the round's row lock let go)."""
     live_round = db.session.scalar(sa.select(LiveRound).where(LiveRound.id == round_id).with_for_update(read=True))
     if live_round is None or not live_round.is_open:
         db.session.rollback()
@@ -58,7 +59,6 @@ def cast_vote(round_id: int, voter_key: str, ranking: list[str]) -> bool:
         LiveVotePlace(vote_id=vote.id, round_id=round_id, value=value, place=place)
         for place, value in enumerate(ranking, start=1)
     )
-    db.session.commit()
     return replaced
 
 

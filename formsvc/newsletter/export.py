@@ -1,44 +1,14 @@
-"""Rows -> XLSX or CSV, streamed and safe to open (no cell is read as a formula).
-
-Small on purpose: formsvc/export.py (results) does the same for answers; the two can share its helper.
-"""
+"""Rows -> XLSX, safe to open (no cell is read as a formula). CSV is formsvc.export.csv_table, as for answers."""
 
 from __future__ import annotations
 
-import csv
-import io
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from openpyxl import Workbook
 
-from ..export import FORMULA_STARTS, date_time_cell, filter_rows, list_sheet, local_time, safe_cell
-
-
-def csv_text(value) -> str:
-    """A CSV cell: text that a spreadsheet would read as a formula gets a leading apostrophe."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return local_time(value).strftime("%Y-%m-%d %H:%M")
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def csv_chunks(header: Sequence[str], rows: Iterable[Sequence]) -> Iterator[str]:
-    """CSV in pieces: UTF-8 with a BOM and semicolons, as Swedish Excel opens it."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    buffer.write("\ufeff")
-    writer.writerow([csv_text(h) for h in header])
-    for row in rows:
-        writer.writerow([csv_text(v) for v in row])
-        if buffer.tell() > 64 * 1024:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+from ..export import date_time_cell, filter_rows, list_sheet, safe_cell
 
 
 def _xlsx_cell(sheet, value):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -13,10 +12,6 @@ from ..models import UTCDateTime, utcnow
 
 PENDING, CONFIRMED, UNSUBSCRIBED = "pending", "confirmed", "unsubscribed"
 CONFIRM, UNSUBSCRIBE = "confirm", "unsubscribe"
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class Subscription(db.Model):

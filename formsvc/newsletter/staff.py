@@ -6,13 +6,16 @@ import sqlalchemy as sa
 from flask import Response, abort, redirect, render_template, request, send_file, stream_with_context, url_for
 
 from ..audit import audit
+from ..export import csv_table
 from ..extensions import db
 from ..models import utcnow
-from ..staff.blueprint import bp
+from ..staff_guard import staff_blueprint
 from ..webhooks import emit
-from .export import csv_chunks, xlsx_file
+from .export import xlsx_file
 from .models import CONFIRMED, PENDING, UNSUBSCRIBED, Subscription
 from .subscriptions import status_counts
+
+bp = staff_blueprint("staff_newsletter", __name__)
 
 PER_PAGE = 50
 STATUSES = (PENDING, CONFIRMED, UNSUBSCRIBED)
@@ -56,7 +59,6 @@ def _confirmed_rows():
 def _audit_export(kind: str) -> None:
     count = db.session.scalar(sa.select(sa.func.count(Subscription.id)).filter_by(status=CONFIRMED))
     audit("export", target="newsletter", format=kind, rows=count)
-    db.session.commit()
 
 
 def _filename(kind: str) -> str:
@@ -67,7 +69,8 @@ def _filename(kind: str) -> str:
 def newsletter_export_csv():
     """Confirmed subscribers only, as CSV (streamed)."""
     _audit_export("csv")
-    chunks = stream_with_context(csv_chunks(EXPORT_HEADER, _confirmed_rows()))
+    db.session.commit()
+    chunks = stream_with_context(csv_table(EXPORT_HEADER, _confirmed_rows()))
     return Response(
         chunks,
         mimetype="text/csv",  # Flask adds "; charset=utf-8" to a text type itself
@@ -79,6 +82,7 @@ def newsletter_export_csv():
 def newsletter_export_xlsx():
     """Confirmed subscribers only, as an Excel workbook."""
     _audit_export("xlsx")
+    db.session.commit()
     return send_file(
         xlsx_file("Prenumeranter", EXPORT_HEADER, _confirmed_rows(), EXPORT_WIDTHS),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -109,4 +113,4 @@ def newsletter_remove(subscription_id: int):
         emit("subscriber.left", {"subscription": subscription.id, "left_at": utcnow().isoformat()})
     db.session.delete(subscription)
     db.session.commit()
-    return redirect(url_for("staff.newsletter_list", removed=1), 303)
+    return redirect(url_for("staff_newsletter.newsletter_list", removed=1), 303)

@@ -16,11 +16,11 @@ from flask import current_app
 from ..database import insert_unless_present
 from ..definitions import FormDefinition
 from ..extensions import db
-from ..links import public_url
+from ..links import hash_token, public_url
 from ..mail import INSERT_OUTBOX, compose, enqueue
 from ..models import Response, utcnow
 from ..webhooks import emit
-from .models import CONFIRM, CONFIRMED, PENDING, UNSUBSCRIBE, UNSUBSCRIBED, NewsletterToken, Subscription, hash_token
+from .models import CONFIRM, CONFIRMED, PENDING, UNSUBSCRIBE, UNSUBSCRIBED, NewsletterToken, Subscription
 
 CONFIRM_MAIL = "nyhetsbrev_bekrafta"
 WELCOME_MAIL = "nyhetsbrev_valkommen"

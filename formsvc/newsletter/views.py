@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
+from ..catalog import catalog
 from ..extensions import csrf, db, limiter
 from ..models import utcnow
 from ..security import token_limit
@@ -22,7 +23,11 @@ from .subscriptions import (
 )
 
 bp = Blueprint("newsletter", __name__, url_prefix="/newsletter")
-SIGN_UP_FORM = "nyhetsbrev"
+
+
+def sign_up_form() -> str | None:
+    """The form these pages link to for signing up (again): the one whose `newsletter:` says `sign_up: true`."""
+    return next((d.slug for d in catalog() if d.newsletter and d.newsletter.sign_up), None)
 
 
 def _limit() -> str:
@@ -37,7 +42,7 @@ def private(response):
 
 
 def _invalid_link():
-    return render_template("newsletter/invalid.html", sign_up_form=SIGN_UP_FORM), 404
+    return render_template("newsletter/invalid.html", sign_up_form=sign_up_form()), 404
 
 
 @bp.get("/confirm/<token>")
@@ -100,7 +105,7 @@ def unsubscribe_page(token: str):
     if found is None:
         return _invalid_link()
     done = found.subscription.status == UNSUBSCRIBED
-    return render_template("newsletter/unsubscribe.html", done=done, token=token, sign_up_form=SIGN_UP_FORM)
+    return render_template("newsletter/unsubscribe.html", done=done, token=token, sign_up_form=sign_up_form())
 
 
 @bp.post("/unsubscribe/<token>")
@@ -117,6 +122,6 @@ def unsubscribe_now(token: str):
     db.session.commit()
     if request.form.get("List-Unsubscribe") == "One-Click" and "button" not in request.form:
         # A mail program: it reads the status only, and may not follow a redirect.
-        return render_template("newsletter/unsubscribe.html", done=True, token=token, sign_up_form=SIGN_UP_FORM)
+        return render_template("newsletter/unsubscribe.html", done=True, token=token, sign_up_form=sign_up_form())
     return redirect(url_for(".unsubscribe_page", token=token), 303)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, date, datetime
 
-from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext
 from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.datastructures import MultiDict
@@ -45,18 +45,11 @@ def index():
     return render_template("public/index.html", forms=forms)
 
 
-def _definition_or_404(slug: str) -> FormDefinition:
-    definition = catalog().get(slug)
-    if definition is None:
-        abort(404)
-    return definition
-
-
 @bp.get("/f/<slug>")
 @read_only
 def show_form(slug: str):
     """The form, its option fields prefilled from query parameters named after them."""
-    definition = _definition_or_404(slug)
+    definition = catalog().get_or_404(slug)
     state = definition.state(now())
     invitation = session_invitation(slug)  # set by a personal link (/i/<token>)
     given = current_answer(invitation) if invitation else None
@@ -89,7 +82,7 @@ def show_form(slug: str):
 @submit_limit
 def submit_form(slug: str):
     """Take an answer: store it, then redirect (303) to the receipt. Bad input gets the form back."""
-    definition = _definition_or_404(slug)
+    definition = catalog().get_or_404(slug)
     state = definition.state(now())
     invitation = session_invitation(slug)
     formdata = request.form.copy()
@@ -139,7 +132,7 @@ def submit_form(slug: str):
 @read_only
 def receipt(slug: str, reference: str):
     """The receipt: what was sent, its reference and time. Only for the browser that sent it."""
-    definition = _definition_or_404(slug)
+    definition = catalog().get_or_404(slug)
     response = Response.query.filter_by(reference=reference, form_slug=slug).one_or_none()
     own = reference in session.get("receipts", []) or embed.receipt_allowed(reference)
     if response is None or not own:

@@ -14,16 +14,18 @@ from ..catalog import catalog
 from ..definitions import FormDefinition
 from ..extensions import db
 from ..models import Response
-from ..staff.blueprint import bp
+from ..staff_guard import staff_blueprint
 from .document import PDF, answer_title, form_pages, form_title, record_page, render_pdf
+
+bp = staff_blueprint("staff_records", __name__)
 
 # At a fraction of a second a page, more answers than this would outlast a worker's request timeout.
 MOST_PAGES = 500
 
 
 def _record_form_or_404(slug: str) -> FormDefinition:
-    definition = catalog().get(slug)
-    if definition is None or not definition.record:
+    definition = catalog().get_or_404(slug)
+    if not definition.record:
         abort(404)
     return definition
 

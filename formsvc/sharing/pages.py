@@ -6,7 +6,7 @@ import io
 from datetime import UTC, datetime
 
 import segno
-from flask import abort, redirect, render_template, request, send_file, url_for
+from flask import redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -16,9 +16,11 @@ from ..definitions import FormDefinition, Prefill
 from ..extensions import db
 from ..links import public_url
 from ..organisations import register_entries
-from ..staff.blueprint import bp
+from ..staff_guard import staff_blueprint
 from .models import short_link_for, short_links_of
 from .prefilled import answer_links, builder_fields, embed_allowlist, form_link, iframe_snippet, picked, query_string
+
+bp = staff_blueprint("staff_sharing", __name__)
 
 # The e-mail preview is shown as it will look in a mail client: inline styles allowed, nothing else.
 PREVIEW_CSP = (
@@ -28,13 +30,6 @@ QR_FORMATS = {
     "png": ("image/png", {"scale": 10}),
     "svg": ("image/svg+xml", {"scale": 8, "xmldecl": False}),
 }
-
-
-def _definition_or_404(slug: str) -> FormDefinition:
-    definition = catalog().get(slug)
-    if definition is None:
-        abort(404)
-    return definition
 
 
 def _chosen(definition: FormDefinition, source) -> tuple[Prefill, str]:
@@ -74,7 +69,7 @@ def _share_page(definition: FormDefinition, chosen: Prefill, query: str, status:
 @bp.get("/forms/<slug>/share")
 def share(slug: str):
     """Every way to put the form in front of people; the GET form on the page picks prefilled answers."""
-    definition = _definition_or_404(slug)
+    definition = catalog().get_or_404(slug)
     chosen, query = _chosen(definition, request.args)
     # A value the form would not take (changed definition, edited address) is named, not used.
     return _share_page(definition, chosen, query, status=422 if chosen.dropped else 200)
@@ -85,7 +80,7 @@ def share(slug: str):
 @bp.get("/forms/<slug>/share/qr.svg", defaults={"kind": "svg"})
 def share_qr(slug: str, kind: str):
     """The QR code of the (prefilled) link, drawn here, as a download for posters and slides."""
-    definition = _definition_or_404(slug)
+    definition = catalog().get_or_404(slug)
     _chosen_values, query = _chosen(definition, request.args)
     mimetype, options = QR_FORMATS[kind]
     buffer = io.BytesIO()
@@ -97,7 +92,7 @@ def share_qr(slug: str, kind: str):
 @bp.get("/forms/<slug>/share/email")
 def share_email_preview(slug: str):
     """The e-mail snippet as a mail client shows it: select it here and paste it into a mail."""
-    definition = _definition_or_404(slug)
+    definition = catalog().get_or_404(slug)
     chosen, query = _chosen(definition, request.args)
     first, options = answer_links(definition, chosen.values)
     page = render_template(
@@ -117,7 +112,7 @@ def share_email_preview(slug: str):
 @bp.post("/forms/<slug>/share/short")
 def create_short_link(slug: str):
     """Make (or find) the short link /s/<code> for the chosen prefill, then show it on the share page."""
-    definition = _definition_or_404(slug)
+    definition = catalog().get_or_404(slug)
     chosen, query = _chosen(definition, request.form)
     if chosen.dropped:
         error = gettext("Kortlänken skapades inte: några av svaren finns inte i formuläret.")

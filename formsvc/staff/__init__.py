@@ -1,23 +1,19 @@
-"""Staff side: login, dashboard and the secretariat's pages. Every /staff page needs login."""
+"""Staff side: login, dashboard and the secretariat's pages. Every /staff page needs login.
+
+Features add their own staff pages with a blueprint from formsvc.staff_guard, registered in their own init_app.
+"""
 
 from __future__ import annotations
 
 from flask import Flask
 
 from ..extensions import login_manager
-from ..invitations import staff_views
-from ..live import staff_pages as live_pages
-from ..newsletter import staff as newsletter_staff
-from ..records import staff_views as records_pages
-from ..sharing import pages as sharing_pages
 from . import audit_log, auth, dashboard, exports, organisations, outbox, responses, results, retention, roster
 from .blueprint import bp
 
 # Modules that add pages to bp.
-__all__ = [
-    "bp", "init_app", "audit_log", "dashboard", "exports", "live_pages", "newsletter_staff", "organisations",
-    "outbox", "records_pages", "responses", "results", "retention", "roster", "sharing_pages", "staff_views",
-]
+__all__ = ["bp", "init_app", "audit_log", "dashboard", "exports", "organisations", "outbox", "responses", "results",
+           "retention", "roster"]
 
 
 def init_app(app: Flask) -> None:

@@ -32,25 +32,15 @@ def form_summaries() -> list[FormSummary]:
             sa.select(
                 Response.form_slug,
                 sa.func.count(Response.id).filter(Response.is_current.is_(True)),
-                sa.func.max(Response.submitted_at),
+                sa.func.max(Response.submitted_at),  # typed as its column: aware UTC on both backends
             ).group_by(Response.form_slug)
         )
     }
     now = datetime.now(UTC)
     return [
-        FormSummary(d, d.state(now), *_aware(counts.get(d.slug, (0, None))))
+        FormSummary(d, d.state(now), *counts.get(d.slug, (0, None)))
         for d in sorted(catalog(), key=lambda d: d.title)
     ]
-
-
-def _aware(pair):
-    count, last = pair
-    # max() comes back as a plain value on SQLite; it is stored as UTC.
-    if isinstance(last, str):
-        last = datetime.fromisoformat(last)
-    if last is not None and last.tzinfo is None:
-        last = last.replace(tzinfo=UTC)
-    return count, last
 
 
 @bp.get("/")

@@ -8,11 +8,11 @@ from datetime import datetime
 from flask import Response, send_file, stream_with_context
 
 from ..audit import audit
+from ..catalog import catalog
 from ..definitions import TIMEZONE
 from ..export import csv_chunks, write_xlsx
 from ..extensions import db
 from .blueprint import bp
-from .results import definition_or_404
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -21,17 +21,12 @@ def _download_name(slug: str, suffix: str) -> str:
     return f"{slug}-{datetime.now(TIMEZONE):%Y-%m-%d}.{suffix}"
 
 
-def _audited(slug: str, kind: str) -> None:
-    # Committed before the file is built: the export reads in short transactions of its own.
-    audit("export", target=slug, format=kind)
-    db.session.commit()
-
-
 @bp.get("/forms/<slug>/export.xlsx")
 def export_xlsx(slug: str):
     """The answers as an Excel file, built in a temporary file (deleted when sent), not in memory."""
-    definition = definition_or_404(slug)
-    _audited(slug, "xlsx")
+    definition = catalog().get_or_404(slug)
+    audit("export", target=slug, format="xlsx")
+    db.session.commit()  # before the file is built: the export reads in short transactions of its own
     spool = tempfile.TemporaryFile()  # noqa: SIM115 (send_file closes it once sent, and then it is gone)
     try:
         write_xlsx(definition, spool)
@@ -45,8 +40,9 @@ def export_xlsx(slug: str):
 @bp.get("/forms/<slug>/export.csv")
 def export_csv(slug: str):
     """The answers as CSV (UTF-8 with BOM, semicolons), streamed as it is read."""
-    definition = definition_or_404(slug)
-    _audited(slug, "csv")
+    definition = catalog().get_or_404(slug)
+    audit("export", target=slug, format="csv")
+    db.session.commit()  # before the file is built: the export reads in short transactions of its own
     # Flask adds "; charset=utf-8" to a text type itself: given here too, the header said it twice.
     response = Response(stream_with_context(csv_chunks(definition)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{_download_name(slug, "csv")}"'

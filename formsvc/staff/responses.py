@@ -7,6 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from ..audit import audit
+from ..catalog import catalog
 from ..definitions import display_value
 from ..extensions import db
 from ..models import Response, utcnow
@@ -14,7 +15,7 @@ from ..review import restore_after_delete, source_label
 from ..versions import stored_definition
 from ..webhooks import emit
 from .blueprint import bp
-from .results import definition_or_404, has_organisations
+from .results import has_organisations
 
 PER_PAGE = 50
 bp.add_app_template_global(source_label, "answer_source")
@@ -23,7 +24,7 @@ bp.add_app_template_global(source_label, "answer_source")
 @bp.get("/forms/<slug>/responses")
 def responses(slug: str):
     """All answers to the form, newest first, current and replaced ones."""
-    definition = definition_or_404(slug)
+    definition = catalog().get_or_404(slug)
     query = (
         sa.select(Response).where(Response.form_slug == slug).order_by(Response.submitted_at.desc(), Response.id.desc())
     )
@@ -43,7 +44,7 @@ def _response_or_404(slug: str, reference: str) -> Response:
 @bp.get("/forms/<slug>/responses/<reference>")
 def response(slug: str, reference: str):
     """One answer in full, read with the definition version it was given under."""
-    definition = definition_or_404(slug)
+    definition = catalog().get_or_404(slug)
     answer = _response_or_404(slug, reference)
     given_under = stored_definition(answer.form_version)
     lines = [(spec, display_value(spec, answer.answers.get(spec.key))) for spec in given_under.fields]
@@ -59,7 +60,7 @@ def response(slug: str, reference: str):
 @bp.get("/forms/<slug>/responses/<reference>/delete")
 def confirm_delete(slug: str, reference: str):
     """Ask before deleting: what will go, and that it cannot be undone."""
-    definition = definition_or_404(slug)
+    definition = catalog().get_or_404(slug)
     return render_template(
         "staff/delete_response.html", definition=definition, answer=_response_or_404(slug, reference)
     )
@@ -68,7 +69,7 @@ def confirm_delete(slug: str, reference: str):
 @bp.post("/forms/<slug>/responses/<reference>/delete")
 def delete_response(slug: str, reference: str):
     """Delete the answer and its counted values; written to the audit log in the same transaction."""
-    definition = definition_or_404(slug)
+    definition = catalog().get_or_404(slug)
     answer = _response_or_404(slug, reference)
     audit("delete_response", target=reference, form=slug, submitted_at=answer.submitted_at.isoformat())
     was_current, organisation_id = answer.is_current, answer.organisation_id

@@ -22,13 +22,6 @@ from .blueprint import bp
 TEXTS_PER_PAGE = 50
 
 
-def definition_or_404(slug: str) -> FormDefinition:
-    definition = catalog().get(slug)
-    if definition is None:
-        abort(404)
-    return definition
-
-
 def has_organisations(definition: FormDefinition) -> bool:
     return any(spec.type == "organisation" for spec in definition.fields)
 
@@ -76,7 +69,7 @@ def _filter_form(definition: FormDefinition) -> tuple[FilterForm, Filters | None
 @bp.get("/forms/<slug>/results")
 def results(slug: str):
     """The form's results: a table (with bars) per question, over the current answers that pass the filter."""
-    definition = definition_or_404(slug)
+    definition = catalog().get_or_404(slug)
     form, filters = _filter_form(definition)
     if filters is None:
         return render_template("staff/results.html", definition=definition, form=form, results=None), 422
@@ -92,7 +85,7 @@ def results(slug: str):
 @bp.get("/forms/<slug>/results/<key>")
 def text_results(slug: str, key: str):
     """Every answer to one free-text question, newest first, a page at a time."""
-    definition = definition_or_404(slug)
+    definition = catalog().get_or_404(slug)
     spec = next((s for s in all_questions(definition) if s.key == key and s.type in ("text", "textarea")), None)
     if spec is None:
         abort(404)
@@ -119,7 +112,7 @@ def text_results(slug: str, key: str):
 @bp.get("/forms/<slug>/organisations")
 def answered_organisations(slug: str):
     """The organisations that have answered (their current answer), and those in the register that have not."""
-    definition = definition_or_404(slug)
+    definition = catalog().get_or_404(slug)
     if not has_organisations(definition):
         abort(404)
     answered = db.session.execute(

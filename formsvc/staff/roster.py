@@ -1,6 +1,9 @@
 """The council roster: from the current nominations, each organisation's representative and substitute,
 what else they told us ("Övrigt": diet, hearing loop), where the answer came from, and the invited
-organisations that have not nominated. A page and an XLSX export."""
+organisations that have not nominated. A page and an XLSX export.
+
+Which form (FORMSVC_ROSTER_FORM), and which of its fields are the people and "Övrigt" (its `roster:`
+setting, docs/forms.md), are not written here."""
 
 from __future__ import annotations
 
@@ -24,10 +27,6 @@ from ..organisations import TYPES
 from ..review import pending_count, source_label, source_text
 from .blueprint import bp
 
-# Field key prefix -> role; each role has the fields <prefix>_namn, _befattning, _epost, _telefon.
-ROLES = {"ledamot": "Ordinarie ledamot", "ersattare": "Fast ersättare"}
-PARTS = ("namn", "befattning", "epost", "telefon")
-OTHER = "kommentar"  # the "Övrigt" field: diet, accessibility at the meetings
 # Columns wider than their headers (names, addresses, the time), in characters.
 WIDTHS = {0: 30, 3: 20, 4: 24, 5: 28, 6: 16, 7: 17, 9: 30, 10: 24}
 MISSING_WIDTHS = {0: 30, 2: 20, 3: 28}
@@ -55,32 +54,40 @@ class Nomination:
 
 
 def _definition() -> FormDefinition:
-    definition = catalog().get(current_app.config["FORMSVC_ROSTER_FORM"])
-    if definition is None:
+    """The roster's form; 404 when it is not served or says nothing about a roster (no `roster:`)."""
+    definition = catalog().get_or_404(current_app.config["FORMSVC_ROSTER_FORM"])
+    if definition.roster is None:
         abort(404)
     return definition
 
 
-def nominations(slug: str) -> list[Nomination]:
+def nominations(definition: FormDefinition) -> list[Nomination]:
     """The current nominations, one per organisation, by organisation name."""
+    roster = definition.roster
     query = (
         sa.select(Response, Organisation.type)
         .outerjoin(Organisation, Organisation.id == Response.organisation_id)
-        .where(Response.form_slug == slug, Response.is_current.is_(True))
+        .where(Response.form_slug == definition.slug, Response.is_current.is_(True))
         .order_by(sa.func.lower(Response.organisation_name), Response.id)
     )
     found = []
     for response, kind in db.session.execute(query):
         answers = response.answers
         people = tuple(
-            Person(label, *(answers.get(f"{prefix}_{part}") or "" for part in PARTS)) for prefix, label in ROLES.items()
+            Person(p.role, *(_answer(answers, key) for key in (p.name, p.title, p.email, p.phone)))
+            for p in roster.people
         )
         found.append(
             Nomination(response.organisation_name or "", TYPES.get(kind, ""), response.submitted_at,
-                       response.reference, people, answers.get(OTHER) or "",
+                       response.reference, people, _answer(answers, roster.other),
                        source_text(response.source, response.review, response.reviewed_by), source_label(response))
         )
     return found
+
+
+def _answer(answers: dict, key: str | None) -> str:
+    """The answer to a field the roster names, "" when there is none (or the roster names no such field)."""
+    return (answers.get(key) or "") if key else ""
 
 
 def not_nominated(slug: str) -> list:
@@ -95,7 +102,7 @@ def roster():
     return render_template(
         "staff/roster.html",
         definition=definition,
-        nominations=nominations(definition.slug),
+        nominations=nominations(definition),
         missing=not_nominated(definition.slug),
         invited=invited_counts().get(definition.slug, 0),
         pending=pending_count(definition.slug),
@@ -126,7 +133,7 @@ def roster_xlsx():
               "Övrigt", "Källa"]
     sheet.append(list_sheet(sheet, header, WIDTHS))
     rows = 0
-    for nomination in nominations(definition.slug):
+    for nomination in nominations(definition):
         # Spreadsheets have no time zones: Swedish time, as staff read it.
         submitted = nomination.submitted_at.astimezone(zone).replace(tzinfo=None)
         for person in nomination.people:

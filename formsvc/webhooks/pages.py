@@ -10,7 +10,7 @@ import base64
 import secrets
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask import abort, flash, redirect, render_template, session, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -20,14 +20,12 @@ from wtforms.fields import SelectChoice
 from ..audit import audit
 from ..extensions import db
 from ..models import utcnow
-from ..staff.blueprint import no_store, require_login
+from ..staff_guard import staff_blueprint
 from . import targets
 from .events import forget_endpoints
 from .models import DELIVERED, EVENTS, FAILED, PENDING, SENDING, WebhookDelivery, WebhookEndpoint
 
-bp = Blueprint("webhooks", __name__, url_prefix="/staff/webhooks")
-bp.before_request(require_login)
-bp.after_request(no_store)
+bp = staff_blueprint("webhooks", __name__, "/webhooks")
 
 # What staff see for each event type (translated in the templates).
 EVENT_LABELS = {
