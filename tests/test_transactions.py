@@ -26,6 +26,13 @@ ALLOWED = {
     "demo.py:add_subscribers": "formsvc demo: each confirm link's token is stored before the visitor follows it",
     "demo.py:add_nomination_round": "formsvc demo: invitations stored before the nominees answer",
     "demo.py:add_live_round": "formsvc demo: the round is stored before its voters vote",
+    "demo.py:add_public_answers": "formsvc demo: the workshop vote's personal links are stored before they are used",
+    "webhooks/pages.py:_set_enabled": "the body the enable and disable views share: their one commit",
+    "webhooks/sender.py:send_webhooks": "the webhook sender's loop (`formsvc webhooks send`), as the outbox's",
+    "webhooks/sender.py:_prune": "the sender's clean-up of finished deliveries: a transaction of its own",
+    "webhooks/sender.py:_claim": "the sender claims a small batch, committed so other senders see the claim",
+    "webhooks/sender.py:_send_one": "one delivery's renewed claim and outcome, committed apart so nothing is held "
+                                     "while the receiver takes its time",
 }
 
 
