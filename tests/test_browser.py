@@ -387,6 +387,9 @@ PAGES = [
     Page("prioritering", "/f/prioritering", 403, who="stranger"),  # live-only: points to the join code
     Page("prioritering-personlig-lank", personal_link("prioritering")),
     Page("tillganglighetsproblem", "/f/tillganglighet"),
+    Page("utvardering", "/f/utvardering"),
+    Page("utvardering-med-fel", "/f/utvardering", 422, then=send_empty),
+    Page("utvardering-engelska", "/f/utvardering", who="english_visitor"),
     Page("tillganglighetsredogorelse", "/tillganglighet"),
     Page("personuppgifter", "/personuppgifter"),
     Page("kvitto", "/f/nyhetsbrev", then=send_newsletter),
@@ -424,6 +427,7 @@ PAGES = [
     Page("resultat-anslutning", "/staff/forms/anslutning/results", who="staff_page"),
     Page("resultat-nominering", "/staff/forms/nominering/results", who="staff_page"),
     Page("resultat-prioritering", "/staff/forms/prioritering/results", who="staff_page"),
+    Page("resultat-utvardering", "/staff/forms/utvardering/results", who="staff_page"),
     Page("resultat-fritext", "/staff/forms/prioritering/results/motivering", who="staff_page"),
     Page("svar-lista", "/staff/forms/anslutning/responses", who="staff_page"),
     Page("svar-nominering", "/staff/forms/nominering/responses", who="staff_page"),

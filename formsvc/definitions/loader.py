@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from .registry import FIELD_TYPES
+from . import checks
+from .registry import FIELD_TYPES, field_type, with_setting
 from .schema import (
     Choice,
     DefinitionError,
@@ -31,7 +32,6 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 # Names the public form uses itself; a question may not take them.
 RESERVED_KEYS = {"csrf_token", "submission_key", "website", "lang", "form_token"}
-YESNO_CHOICES = (Choice("ja", "Ja", "Yes"), Choice("nej", "Nej", "No"))
 
 FORM_KEYS = {
     "title", "intro", "opens", "closes", "listed", "retention_days", "retention_action", "submit_label",
@@ -40,14 +40,10 @@ FORM_KEYS = {
     "submit_label_en",
 }  # fmt: skip
 RETENTION_ACTIONS = ("anonymise", "delete")
-# What may describe the person behind an e-mail address: free text, never counted options.
-PERSON_TYPES = ("text", "textarea", "phone")
 # An origin a form may be embedded in: scheme, host (optionally *.domain), port; no path.
 ORIGIN = re.compile(r"^https?://(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$")
-FIELD_KEYS = {
-    "key", "type", "label", "required", "help", "max_length", "choices", "min", "max", "rank",
-    "min_value", "max_value", "type_field", "person", "label_en", "help_en", "choices_en",
-}  # fmt: skip
+# What every field may have; the rest are its type's own settings (FieldType.settings).
+FIELD_KEYS = {"key", "type", "label", "required", "help", "choices", "label_en", "help_en", "choices_en"}
 
 # Control characters (not tab or newline): no text a person reads holds them, PostgreSQL cannot store NUL,
 # and YAML lets them in through escapes such as "\0".
@@ -107,22 +103,20 @@ def parse_definition(raw: Any, slug: str, source: str = "<definition>") -> FormD
         form_fields.append(spec)
     by_key = {f.key: f for f in form_fields}
     for spec in form_fields:
-        if spec.type_field and (spec.type_field not in by_key or by_key[spec.type_field].type != "choice"):
-            raise DefinitionError(source, spec.key, f"type_field '{spec.type_field}' must name a choice field")
-        for other in spec.person:
-            if other == spec.key or other not in by_key or by_key[other].type not in PERSON_TYPES:
-                raise DefinitionError(
-                    source, spec.key, f"person '{other}' must name another field of type {', '.join(PERSON_TYPES)}"
-                )
+
+        def fail(reason: str, key: str = spec.key):
+            raise DefinitionError(source, key, reason)
+
+        field_type(spec.type).check_in_form(spec, by_key, fail)
 
     one_per_organisation = _flag(
         raw.get("one_answer_per_organisation", False), source, None, "one_answer_per_organisation"
     )
-    if one_per_organisation and not any(f.type == "organisation" for f in form_fields):
+    if one_per_organisation and not any(field_type(f.type).names_organisation for f in form_fields):
         raise DefinitionError(source, None, "'one_answer_per_organisation' needs a field of type organisation")
 
     live_only = _flag(raw.get("live_only", False), source, None, "live_only")
-    if live_only and not any(f.type == "ranking" for f in form_fields):
+    if live_only and not any(field_type(f.type).live_question for f in form_fields):
         raise DefinitionError(source, None, "'live_only' needs a field of type ranking (what a live round asks)")
     if live_only and raw.get("open_link") is True:
         raise DefinitionError(
@@ -204,70 +198,47 @@ def _parse_field(raw: Any, index: int, source: str) -> FieldDefinition:
         raise DefinitionError(source, f"#{index}", "'key' must be lower-case letters, digits and '_'")
     if key in RESERVED_KEYS:
         raise DefinitionError(source, key, "the key is reserved for the form itself")
-    _no_unknown_keys(raw, FIELD_KEYS, source, key)
+    _no_unknown_keys(raw, FIELD_KEYS | {name for t in FIELD_TYPES.values() for name in t.settings}, source, key)
     type_name = raw.get("type")
     if type_name not in FIELD_TYPES:
         known = ", ".join(sorted(FIELD_TYPES))
         raise DefinitionError(source, key, f"unknown field type '{type_name}' (known types: {known})")
+    field_type = FIELD_TYPES[type_name]
     label = raw.get("label")
     if not isinstance(label, str) or not label.strip():
         raise DefinitionError(source, key, "'label' is missing")
 
+    def fail(reason: str):
+        raise DefinitionError(source, key, reason)
+
     choices = _parse_choices(raw.get("choices"), source, key)
-    field_type = FIELD_TYPES[type_name]
-    if type_name == "yesno":
-        choices = choices or YESNO_CHOICES
+    if field_type.default_choices:
+        choices = choices or field_type.default_choices
     elif field_type.needs_choices and not choices:
-        raise DefinitionError(source, key, f"a {type_name} field needs 'choices'")
+        fail(f"a {type_name} field needs 'choices'")
     elif choices and not field_type.needs_choices:
-        raise DefinitionError(source, key, f"a {type_name} field takes no 'choices'")
+        fail(f"a {type_name} field takes no 'choices'")
     choices = _english_choices(raw.get("choices_en"), choices, source, key)
 
+    settings = {}
+    for name in sorted(set(raw) - FIELD_KEYS):  # the type's own settings (unknown names are refused above)
+        if name not in field_type.settings:
+            fail(f"'{name}' applies to {', '.join(with_setting(name))} fields only")
+        attribute, check = field_type.settings[name]
+        settings[attribute] = check(raw[name], name, fail)
     spec = FieldDefinition(
         key=key,
         type=type_name,
         label=label.strip(),
-        required=_flag(raw.get("required", False), source, key, "required"),
-        help=_text(raw.get("help", ""), source, key, "help"),
-        label_en=_text(raw.get("label_en", ""), source, key, "label_en"),
-        help_en=_text(raw.get("help_en", ""), source, key, "help_en"),
-        max_length=_positive(raw.get("max_length"), source, key, "max_length"),
+        required=checks.flag(raw.get("required", False), "required", fail),
+        help=checks.text(raw.get("help", ""), "help", fail),
+        label_en=checks.text(raw.get("label_en", ""), "label_en", fail),
+        help_en=checks.text(raw.get("help_en", ""), "help_en", fail),
         choices=choices,
-        min_choices=_positive(raw.get("min"), source, key, "min"),
-        max_choices=_positive(raw.get("max"), source, key, "max"),
-        rank=_positive(raw.get("rank"), source, key, "rank"),
-        min_value=_number(raw.get("min_value"), source, key, "min_value"),
-        max_value=_number(raw.get("max_value"), source, key, "max_value"),
-        type_field=raw.get("type_field"),
-        person=_keys(raw.get("person", []), source, key, "person"),
+        **settings,
     )
-    _check_limits(spec, source)
+    field_type.check(spec, fail)
     return spec
-
-
-def _check_limits(spec: FieldDefinition, source: str) -> None:
-    key = spec.key
-    if (spec.min_choices or spec.max_choices) and spec.type != "multichoice":
-        raise DefinitionError(source, key, "'min' and 'max' apply to multichoice fields only")
-    if spec.min_choices and spec.max_choices and spec.min_choices > spec.max_choices:
-        raise DefinitionError(source, key, "'min' is larger than 'max'")
-    if spec.max_choices and spec.max_choices > len(spec.choices):
-        raise DefinitionError(source, key, "'max' is larger than the number of choices")
-    if spec.type == "ranking":
-        if not spec.rank:
-            raise DefinitionError(source, key, "a ranking field needs 'rank' (how many options to rank)")
-        if spec.rank > len(spec.choices):
-            raise DefinitionError(source, key, "'rank' is larger than the number of choices")
-    elif spec.rank:
-        raise DefinitionError(source, key, "'rank' applies to ranking fields only")
-    if (spec.min_value is not None or spec.max_value is not None) and spec.type != "number":
-        raise DefinitionError(source, key, "'min_value' and 'max_value' apply to number fields only")
-    if spec.min_value is not None and spec.max_value is not None and spec.min_value > spec.max_value:
-        raise DefinitionError(source, key, "'min_value' is larger than 'max_value'")
-    if spec.type_field and spec.type != "organisation":
-        raise DefinitionError(source, key, "'type_field' applies to organisation fields only")
-    if spec.person and spec.type != "email":
-        raise DefinitionError(source, key, "'person' applies to email fields only")
 
 
 def _parse_choices(raw: Any, source: str, key: str) -> tuple[Choice, ...]:
@@ -311,7 +282,7 @@ def _parse_mails(raw: Any, by_key: dict[str, FieldDefinition], source: str) -> t
         template, to = item["template"], item["to"]
         if not isinstance(template, str) or not KEY.match(template):
             raise DefinitionError(source, None, f"mail template '{template}' must be a plain name")
-        if to != "secretariat" and (to not in by_key or by_key[to].type != "email"):
+        if to != "secretariat" and (to not in by_key or not field_type(by_key[to].type).is_address):
             raise DefinitionError(source, None, f"mail '{template}': 'to' must be an email field or 'secretariat'")
         mails.append(MailDefinition(template, to))
     return tuple(mails)
@@ -351,13 +322,8 @@ def _parse_embed(raw: Any, source: str) -> tuple[str, ...]:
     return tuple(origins)
 
 
-# newsletter setting -> the field types it may name
-NEWSLETTER_ROLES = {
-    "email": {"email"},
-    "when": {"yesno", "consent"},
-    "name": {"text"},
-    "organisation": {"organisation", "text"},
-}
+# newsletter settings; which field types each may name is the types' own (FieldType.newsletter_roles)
+NEWSLETTER_ROLES = ("email", "when", "name", "organisation")
 
 
 def _parse_newsletter(raw: Any, by_key: dict[str, FieldDefinition], source: str) -> NewsletterDefinition | None:
@@ -375,7 +341,7 @@ def _parse_newsletter(raw: Any, by_key: dict[str, FieldDefinition], source: str)
     if unknown:
         raise DefinitionError(source, None, f"'newsletter': unknown setting(s): {', '.join(unknown)}")
     for role, key in raw.items():
-        types = NEWSLETTER_ROLES[role]
+        types = {t.name for t in FIELD_TYPES.values() if role in t.newsletter_roles}
         if not isinstance(key, str) or key not in by_key:
             raise DefinitionError(source, None, f"'newsletter': '{role}' must name a field of this form, not {key!r}")
         if by_key[key].type not in types:
@@ -384,7 +350,7 @@ def _parse_newsletter(raw: Any, by_key: dict[str, FieldDefinition], source: str)
                 source, key, f"'newsletter': '{role}' must name a {allowed} field, not a {by_key[key].type} field"
             )
     when = raw.get("when")
-    when_answer = by_key[when].choices[0].key if when and by_key[when].type == "yesno" else True
+    when_answer = field_type(by_key[when].type).signs_up(by_key[when]) if when else True
     return NewsletterDefinition(
         email=raw["email"],
         when=when,
@@ -418,35 +384,16 @@ def _no_unknown_keys(raw: dict, allowed: set[str], source: str, key: str | None)
         raise DefinitionError(source, key, f"unknown setting(s): {', '.join(map(str, unknown))}")
 
 
+def _failing(source: str, key: str | None):
+    def fail(reason: str):
+        raise DefinitionError(source, key, reason)
+
+    return fail
+
+
 def _flag(value: Any, source: str, key: str | None, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise DefinitionError(source, key, f"'{name}' must be true or false")
-    return value
-
-
-def _keys(value: Any, source: str, key: str, name: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise DefinitionError(source, key, f"'{name}' must be a list of field keys")
-    return tuple(value)
+    return checks.flag(value, name, _failing(source, key))
 
 
 def _text(value: Any, source: str, key: str | None, name: str) -> str:
-    if not isinstance(value, str):
-        raise DefinitionError(source, key, f"'{name}' must be text")
-    return value.strip()
-
-
-def _positive(value: Any, source: str, key: str, name: str) -> int | None:
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise DefinitionError(source, key, f"'{name}' must be a whole number, at least 1")
-    return value
-
-
-def _number(value: Any, source: str, key: str, name: str) -> float | None:
-    if value is None:
-        return None
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise DefinitionError(source, key, f"'{name}' must be a number")
-    return value
+    return checks.text(value, name, _failing(source, key))

@@ -66,6 +66,10 @@ class FieldDefinition(Translated):
     person: tuple[str, ...] = ()  # email: other fields about the person the address belongs to (erased with it)
     label_en: str = ""  # English versions (see Translated); "" when the definition has none
     help_en: str = ""
+    min_label: str = ""  # scale: the words at its ends (max_value is its top)
+    max_label: str = ""
+    min_label_en: str = ""
+    max_label_en: str = ""
 
     def choice_label(self, key: str, language: str = LANGUAGES[0]) -> str:
         """The label of an option (in `language` when the definition has it), or the key itself when the
@@ -222,7 +226,7 @@ def _without_empty_translations(data: Any) -> Any:
         return [_without_empty_translations(item) for item in data]
     if not isinstance(data, dict):
         return data
-    optional = {"purpose"}
+    optional = {"purpose", "min_label", "max_label"}
     return {
         key: _without_empty_translations(value)
         for key, value in data.items()
