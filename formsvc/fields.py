@@ -8,6 +8,7 @@ Templates draw a question with `field_macro(spec.type)` and ask a type with `fie
 from __future__ import annotations
 
 from flask import Flask
+from jinja2 import TemplateNotFound
 
 from .definitions import FIELD_TYPES, field_type
 
@@ -18,13 +19,17 @@ class MissingMacro(RuntimeError):
 
 def check_macros(app: Flask) -> None:
     """Every registered type's template defines its macro; raises MissingMacro naming those that do not."""
-    missing = [
-        f"{kind.name} (in {kind.template})"
-        for kind in FIELD_TYPES.values()
-        if not callable(getattr(app.jinja_env.get_template(kind.template).module, kind.name, None))
-    ]
+    missing = [f"{kind.name} (in {kind.template})" for kind in FIELD_TYPES.values() if not _has_macro(app, kind)]
     if missing:
         raise MissingMacro(f"field types without a macro: {', '.join(missing)}")
+
+
+def _has_macro(app: Flask, kind) -> bool:
+    try:
+        module = app.jinja_env.get_template(kind.template).module
+    except TemplateNotFound:
+        return False
+    return callable(getattr(module, kind.name, None))
 
 
 def init_app(app: Flask) -> None:
