@@ -581,6 +581,7 @@ FILLED = {
         "prioriteringar": ["folkhalsa", "barnratt", "barn_unga_vald"],
         "motivering": "Det här är viktigast för länet.",
     },
+    "utvardering": {"meningsfull": 5, "anvandbar": 4, "upplagg": 2, "synpunkter": "Mer tid för samtal."},
 }
 # Where a form is opened: its address, or for a live-only vote a personal link.
 START = {"prioritering": personal_link("prioritering")}
@@ -589,6 +590,7 @@ SUBMIT_LABELS = {
     "nominering": "Skicka nomineringen",
     "nyhetsbrev": "Prenumerera",
     "prioritering": "Skicka min röst",
+    "utvardering": "Skicka utvärderingen",
 }
 
 
