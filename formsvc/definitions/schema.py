@@ -165,6 +165,13 @@ class FormDefinition(Translated):
         return next(f for f in self.fields if f.key == key)
 
     @property
+    def organisation_field(self) -> FieldDefinition | None:
+        """The question naming the answering organisation (FieldType.names_organisation), if there is one."""
+        from .registry import field_type  # the registry is built on this module
+
+        return next((f for f in self.fields if field_type(f.type).names_organisation), None)
+
+    @property
     def last_day(self) -> date | None:
         """The last day answers are taken, in the closing time's own zone."""
         return (self.closes - timedelta(microseconds=1)).date() if self.closes else None
