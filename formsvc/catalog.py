@@ -79,7 +79,7 @@ def check_command(paths: tuple[Path, ...]) -> None:
             except ValueError as error:
                 problems.append(error)
     for problem in problems:
-        click.echo(f"error: {problem}", err=True)
+        click.echo(str(problem), err=True)  # file:line:column: code message, as compilers write it
     if problems:
         sys.exit(1)
     click.echo(f"{checked} form definitions are valid.")

@@ -47,10 +47,10 @@ def test_load_and_check_settings(name):
     kind = FIELD_TYPES[name]
     [spec] = definition(name).fields
     assert spec.type == name
-    bad, reason = kind.examples.bad_settings
+    bad, code = kind.examples.bad_settings
     with pytest.raises(DefinitionError) as caught:
         parse_definition(definition_raw(name, **bad), slug="prov", source="forms/prov.yaml")
-    assert caught.value.field_key == "q" and reason in caught.value.reason
+    assert caught.value.field_key == "q" and caught.value.code == code
 
 
 @pytest.mark.parametrize("name", TYPES)

@@ -71,41 +71,104 @@ def check_directory(directory: str | Path) -> list[DefinitionError]:
 
 
 def load_file(path: str | Path) -> FormDefinition:
+    """Read, check and build one definition file; an error names the line and column it is about."""
     path = Path(path)
     source = str(path)
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
+        root = _compose(path.read_text(encoding="utf-8"))
+        raw = _construct(root)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise DefinitionError(source, None, f"cannot read the file: {error}") from error
-    return parse_definition(raw, slug=path.stem, source=source)
+        problem = DefinitionError(source, None, "FS001", error=error)
+        mark = getattr(error, "problem_mark", None)
+        if mark is not None:
+            problem.line, problem.column = mark.line + 1, mark.column + 1
+        raise problem from error
+    try:
+        return parse_definition(raw, slug=path.stem, source=source)
+    except DefinitionError as error:
+        _locate(error, root)
+        raise
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """The YAML node tree, whose nodes keep where they start (start_mark)."""
+    loader = SAFE_LOADER(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+def _construct(root: yaml.Node | None) -> Any:
+    if root is None:
+        return None
+    loader = SAFE_LOADER("")
+    try:
+        return loader.construct_document(root)
+    finally:
+        loader.dispose()
+
+
+def _child(node: yaml.Node | None, name: str) -> tuple[yaml.Node, yaml.Node] | None:
+    """The (key node, value node) of `name` in a mapping node."""
+    if isinstance(node, yaml.MappingNode):
+        return next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == name), None)
+    return None
+
+
+def _locate(error: DefinitionError, root: yaml.Node | None) -> None:
+    """Set the error's line and column: the setting it is about (`at`, a dotted path such as fields.0.label)
+    within its field (the last field with that key, or #n) or the form, else the field, else the file's start."""
+    if root is None:
+        return
+    node = root
+    fields = _child(root, "fields")
+    items = fields[1].value if fields and isinstance(fields[1], yaml.SequenceNode) else []
+    key = error.field_key
+    if key and key.startswith("#") and key[1:].isdigit() and 0 < int(key[1:]) <= len(items):
+        node = items[int(key[1:]) - 1]
+    elif key:
+        named = [item for item in items if (found := _child(item, "key")) and found[1].value == key]
+        node = named[-1] if named else node
+    parts = error.at.split(".") if error.at else []
+    if parts and _child(node, parts[0]) is None and _child(root, parts[0]) is not None:
+        node = root  # a form setting about a field (newsletter: email: <field>): at the setting
+    for number, part in enumerate(parts):
+        if isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            node = node.value[int(part)]
+        elif (pair := _child(node, part)) is not None:
+            node = pair[0] if number == len(parts) - 1 else pair[1]
+        else:
+            break
+    error.line, error.column = node.start_mark.line + 1, node.start_mark.column + 1
 
 
 def parse_definition(raw: Any, slug: str, source: str = "<definition>") -> FormDefinition:
     """Check raw data (as read from YAML) and build the definition."""
     if not isinstance(raw, dict):
-        raise DefinitionError(source, None, "the file must hold a mapping (title, fields, ...)")
+        raise DefinitionError(source, None, "FS002")
     if not SLUG.match(slug):
-        raise DefinitionError(source, None, f"the file name '{slug}' must be lower-case letters, digits and '-'")
+        raise DefinitionError(source, None, "FS003", slug=slug)
     _no_control_characters(raw, source, "")
     _no_unknown_keys(raw, FORM_KEYS, source, None)
     title = raw.get("title")
     if not isinstance(title, str) or not title.strip():
-        raise DefinitionError(source, None, "'title' is missing")
+        raise DefinitionError(source, None, "FS010", at="title")
     raw_fields = raw.get("fields")
     if not isinstance(raw_fields, list) or not raw_fields:
-        raise DefinitionError(source, None, "'fields' must be a non-empty list")
+        raise DefinitionError(source, None, "FS011", at="fields")
 
     form_fields: list[FieldDefinition] = []
     for index, raw_field in enumerate(raw_fields, start=1):
         spec = _parse_field(raw_field, index, source)
         if any(f.key == spec.key for f in form_fields):
-            raise DefinitionError(source, spec.key, "the key is used by another field too")
+            raise DefinitionError(source, spec.key, "FS033", at="key")
         form_fields.append(spec)
     by_key = {f.key: f for f in form_fields}
     for spec in form_fields:
 
-        def fail(reason: str, key: str = spec.key):
-            raise DefinitionError(source, key, reason)
+        def fail(code: str, key: str = spec.key, **values):
+            raise DefinitionError(source, key, code, **values)
 
         field_type(spec.type).check_in_form(spec, by_key, fail)
 
@@ -113,35 +176,33 @@ def parse_definition(raw: Any, slug: str, source: str = "<definition>") -> FormD
         raw.get("one_answer_per_organisation", False), source, None, "one_answer_per_organisation"
     )
     if one_per_organisation and not any(field_type(f.type).names_organisation for f in form_fields):
-        raise DefinitionError(source, None, "'one_answer_per_organisation' needs a field of type organisation")
+        types = ", ".join(t.name for t in FIELD_TYPES.values() if t.names_organisation)
+        raise DefinitionError(source, None, "FS024", at="one_answer_per_organisation", types=types)
 
     live_only = _flag(raw.get("live_only", False), source, None, "live_only")
     if live_only and not any(field_type(f.type).live_question for f in form_fields):
-        raise DefinitionError(source, None, "'live_only' needs a field of type ranking (what a live round asks)")
+        types = ", ".join(t.name for t in FIELD_TYPES.values() if t.live_question)
+        raise DefinitionError(source, None, "FS025", at="live_only", types=types)
     if live_only and raw.get("open_link") is True:
-        raise DefinitionError(
-            source, None, "'live_only' and 'open_link: true' contradict: a live-only form is not open at /f/<slug>"
-        )
+        raise DefinitionError(source, None, "FS026", at="open_link")
 
     record = _flag(raw.get("record", False), source, None, "record")
     record_series = _text(raw.get("record_series", ""), source, None, "record_series")
     if record and not record_series:
-        raise DefinitionError(
-            source, None, "'record: true' needs 'record_series': the series the registrar files the answers in"
-        )
+        raise DefinitionError(source, None, "FS027", at="record")
     if record_series and not record:
-        raise DefinitionError(source, None, "'record_series' is set but 'record' is not true")
+        raise DefinitionError(source, None, "FS028", at="record_series")
 
     opens = _moment(raw.get("opens"), source, "opens", end_of_day=False)
     closes = _moment(raw.get("closes"), source, "closes", end_of_day=True)
     if opens and closes and closes <= opens:
-        raise DefinitionError(source, None, "'closes' must come after 'opens'")
+        raise DefinitionError(source, None, "FS021", at="closes")
     retention = raw.get("retention_days")
     if retention is not None and (not isinstance(retention, int) or isinstance(retention, bool) or retention < 1):
-        raise DefinitionError(source, None, "'retention_days' must be a whole number of days, at least 1")
+        raise DefinitionError(source, None, "FS022", at="retention_days")
     retention_action = raw.get("retention_action", "anonymise")
     if retention_action not in RETENTION_ACTIONS:
-        raise DefinitionError(source, None, "'retention_action' must be 'anonymise' or 'delete'")
+        raise DefinitionError(source, None, "FS023", at="retention_action")
 
     definition = FormDefinition(
         slug=slug,
@@ -183,7 +244,7 @@ def _no_control_characters(value: Any, source: str, where: str) -> None:
     """Refuse text anywhere in the definition that holds a control character, saying where."""
     found = CONTROL.search(value) if isinstance(value, str) else None
     if found:
-        raise DefinitionError(source, None, f"{where or 'a key'} holds the control character {found.group(0)!r}")
+        raise DefinitionError(source, None, "FS004", at=where, where=where or "a key", character=repr(found.group(0)))
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, item in items:
         _no_control_characters(key, source, where)
@@ -192,38 +253,38 @@ def _no_control_characters(value: Any, source: str, where: str) -> None:
 
 def _parse_field(raw: Any, index: int, source: str) -> FieldDefinition:
     if not isinstance(raw, dict):
-        raise DefinitionError(source, f"#{index}", "each field must be a mapping with key, type and label")
+        raise DefinitionError(source, f"#{index}", "FS030")
     key = raw.get("key")
     if not isinstance(key, str) or not KEY.match(key):
-        raise DefinitionError(source, f"#{index}", "'key' must be lower-case letters, digits and '_'")
+        raise DefinitionError(source, f"#{index}", "FS031", at="key")
     if key in RESERVED_KEYS:
-        raise DefinitionError(source, key, "the key is reserved for the form itself")
+        raise DefinitionError(source, key, "FS032", at="key")
     _no_unknown_keys(raw, FIELD_KEYS | {name for t in FIELD_TYPES.values() for name in t.settings}, source, key)
     type_name = raw.get("type")
     if type_name not in FIELD_TYPES:
         known = ", ".join(sorted(FIELD_TYPES))
-        raise DefinitionError(source, key, f"unknown field type '{type_name}' (known types: {known})")
+        raise DefinitionError(source, key, "FS034", at="type", type=type_name, known=known)
     field_type = FIELD_TYPES[type_name]
     label = raw.get("label")
     if not isinstance(label, str) or not label.strip():
-        raise DefinitionError(source, key, "'label' is missing")
+        raise DefinitionError(source, key, "FS035", at="label")
 
-    def fail(reason: str):
-        raise DefinitionError(source, key, reason)
+    def fail(code: str, **values):
+        raise DefinitionError(source, key, code, **values)
 
     choices = _parse_choices(raw.get("choices"), source, key)
     if field_type.default_choices:
         choices = choices or field_type.default_choices
     elif field_type.needs_choices and not choices:
-        fail(f"a {type_name} field needs 'choices'")
+        fail("FS036", at="type", type=type_name)
     elif choices and not field_type.needs_choices:
-        fail(f"a {type_name} field takes no 'choices'")
+        fail("FS037", at="choices", type=type_name)
     choices = _english_choices(raw.get("choices_en"), choices, source, key)
 
     settings = {}
     for name in sorted(set(raw) - FIELD_KEYS):  # the type's own settings (unknown names are refused above)
         if name not in field_type.settings:
-            fail(f"'{name}' applies to {', '.join(with_setting(name))} fields only")
+            fail("FS038", name=name, types=", ".join(with_setting(name)))
         attribute, check = field_type.settings[name]
         settings[attribute] = check(raw[name], name, fail)
     spec = FieldDefinition(
@@ -246,13 +307,13 @@ def _parse_choices(raw: Any, source: str, key: str) -> tuple[Choice, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, dict) or not raw:
-        raise DefinitionError(source, key, "'choices' must be a non-empty mapping of option key to label")
+        raise DefinitionError(source, key, "FS040", at="choices")
     choices = []
     for option, label in raw.items():
         if not isinstance(option, str) or not KEY.match(option):
-            raise DefinitionError(source, key, f"option key '{option}' must be lower-case letters, digits and '_'")
+            raise DefinitionError(source, key, "FS041", at="choices", option=option)
         if not isinstance(label, str) or not label.strip():
-            raise DefinitionError(source, key, f"option '{option}' has no label")
+            raise DefinitionError(source, key, "FS042", at="choices", option=option)
         choices.append(Choice(option, label.strip()))
     return tuple(choices)
 
@@ -262,42 +323,42 @@ def _english_choices(raw: Any, choices: tuple[Choice, ...], source: str, key: st
     if raw is None:
         return choices
     if not isinstance(raw, dict) or not raw:
-        raise DefinitionError(source, key, "'choices_en' must be a mapping of option key to English label")
+        raise DefinitionError(source, key, "FS043", at="choices_en")
     known = {c.key for c in choices}
     for option, label in raw.items():
         if option not in known:
-            raise DefinitionError(source, key, f"'choices_en': '{option}' is not an option of this field")
+            raise DefinitionError(source, key, "FS044", at="choices_en", option=option)
         if not isinstance(label, str) or not label.strip():
-            raise DefinitionError(source, key, f"'choices_en': option '{option}' has no label")
+            raise DefinitionError(source, key, "FS045", at="choices_en", option=option)
     return tuple(Choice(c.key, c.label, raw[c.key].strip() if c.key in raw else c.label_en) for c in choices)
 
 
 def _parse_mails(raw: Any, by_key: dict[str, FieldDefinition], source: str) -> tuple[MailDefinition, ...]:
     if not isinstance(raw, list):
-        raise DefinitionError(source, None, "'mails' must be a list")
+        raise DefinitionError(source, None, "FS060", at="mails")
     mails = []
     for item in raw:
         if not isinstance(item, dict) or set(item) != {"template", "to"}:
-            raise DefinitionError(source, None, "each mail needs exactly 'template' and 'to'")
+            raise DefinitionError(source, None, "FS061", at="mails")
         template, to = item["template"], item["to"]
         if not isinstance(template, str) or not KEY.match(template):
-            raise DefinitionError(source, None, f"mail template '{template}' must be a plain name")
+            raise DefinitionError(source, None, "FS062", at="mails", template=template)
         if to != "secretariat" and (to not in by_key or not field_type(by_key[to].type).is_address):
-            raise DefinitionError(source, None, f"mail '{template}': 'to' must be an email field or 'secretariat'")
+            raise DefinitionError(source, None, "FS063", at="mails", template=template)
         mails.append(MailDefinition(template, to))
     return tuple(mails)
 
 
 def _parse_rules(raw: Any, by_key: dict[str, FieldDefinition], source: str) -> tuple[DifferentRule, ...]:
     if not isinstance(raw, list):
-        raise DefinitionError(source, None, "'rules' must be a list")
+        raise DefinitionError(source, None, "FS064", at="rules")
     rules = []
     for item in raw:
         if not isinstance(item, dict) or set(item) != {"different", "message"}:
-            raise DefinitionError(source, None, "each rule needs exactly 'different' (two field keys) and 'message'")
+            raise DefinitionError(source, None, "FS065", at="rules")
         pair = item["different"]
         if not isinstance(pair, list) or len(pair) != 2 or any(k not in by_key for k in pair):
-            raise DefinitionError(source, None, f"rule 'different': {pair!r} must name two fields of this form")
+            raise DefinitionError(source, None, "FS066", at="rules", pair=repr(pair))
         rules.append(DifferentRule(tuple(pair), _text(item["message"], source, pair[1], "message")))
     return tuple(rules)
 
@@ -307,17 +368,15 @@ def _parse_embed(raw: Any, source: str) -> tuple[str, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, dict) or set(raw) != {"allow"}:
-        raise DefinitionError(source, None, "'embed' must be a mapping with 'allow' (a list of sites)")
+        raise DefinitionError(source, None, "FS070", at="embed")
     allow = raw["allow"]
     if not isinstance(allow, list) or not allow:
-        raise DefinitionError(source, None, "'embed: allow' must be a non-empty list of sites")
+        raise DefinitionError(source, None, "FS071", at="embed")
     origins = []
     for site in allow:
         origin = site.strip().rstrip("/").lower() if isinstance(site, str) else site
         if not isinstance(origin, str) or not ORIGIN.match(origin):
-            raise DefinitionError(
-                source, None, f"'embed: allow': '{site}' is not a site address like https://www.example.org"
-            )
+            raise DefinitionError(source, None, "FS072", at="embed", site=site)
         origins.append(origin)
     return tuple(origins)
 
@@ -336,18 +395,18 @@ def _parse_newsletter(raw: Any, by_key: dict[str, FieldDefinition], source: str)
     if raw is None:
         return None
     if not isinstance(raw, dict) or "email" not in raw:
-        raise DefinitionError(source, None, "'newsletter' must be a mapping with at least 'email' (an email field)")
+        raise DefinitionError(source, None, "FS080", at="newsletter")
     unknown = sorted(set(map(str, raw)) - set(NEWSLETTER_ROLES))
     if unknown:
-        raise DefinitionError(source, None, f"'newsletter': unknown setting(s): {', '.join(unknown)}")
+        raise DefinitionError(source, None, "FS081", at="newsletter", names=", ".join(unknown))
     for role, key in raw.items():
         types = {t.name for t in FIELD_TYPES.values() if role in t.newsletter_roles}
         if not isinstance(key, str) or key not in by_key:
-            raise DefinitionError(source, None, f"'newsletter': '{role}' must name a field of this form, not {key!r}")
+            raise DefinitionError(source, None, "FS082", at="newsletter", role=role, given=repr(key))
         if by_key[key].type not in types:
             allowed = " or ".join(sorted(types))
             raise DefinitionError(
-                source, key, f"'newsletter': '{role}' must name a {allowed} field, not a {by_key[key].type} field"
+                source, key, "FS083", at="newsletter", role=role, allowed=allowed, type=by_key[key].type
             )
     when = raw.get("when")
     when_answer = field_type(by_key[when].type).signs_up(by_key[when]) if when else True
@@ -369,24 +428,24 @@ def _moment(value: Any, source: str, name: str, end_of_day: bool) -> datetime | 
             text = value.strip()
             value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
         except ValueError:
-            raise DefinitionError(source, None, f"'{name}' is not a date (YYYY-MM-DD or YYYY-MM-DD HH:MM)") from None
+            raise DefinitionError(source, None, "FS020", name=name) from None
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=TIMEZONE)
     if isinstance(value, date):
         day = value + timedelta(days=1) if end_of_day else value
         return datetime.combine(day, time(0, 0), tzinfo=TIMEZONE)
-    raise DefinitionError(source, None, f"'{name}' is not a date (YYYY-MM-DD or YYYY-MM-DD HH:MM)")
+    raise DefinitionError(source, None, "FS020", name=name)
 
 
 def _no_unknown_keys(raw: dict, allowed: set[str], source: str, key: str | None) -> None:
     unknown = sorted(set(raw) - allowed)
     if unknown:
-        raise DefinitionError(source, key, f"unknown setting(s): {', '.join(map(str, unknown))}")
+        raise DefinitionError(source, key, "FS005", at=str(unknown[0]), names=", ".join(map(str, unknown)))
 
 
 def _failing(source: str, key: str | None):
-    def fail(reason: str):
-        raise DefinitionError(source, key, reason)
+    def fail(code: str, **values):
+        raise DefinitionError(source, key, code, **values)
 
     return fail
 

@@ -57,7 +57,7 @@ class Examples:
 
     `settings` is a field as a definition writes it (without key and type); `good` and `bad` are what a
     browser may post (a list: one item per value sent); `bad_settings` a setting the loader must refuse,
-    with a part of the reason."""
+    with the catalogue code it is refused with (definitions/errors.py)."""
 
     settings: dict[str, Any]
     good: list[str]
@@ -234,7 +234,7 @@ class TextType(_Text):
     newsletter_roles = frozenset({"name", "organisation"})
     summary = "text"
     examples = Examples(
-        {"label": "Namn", "max_length": 10}, ["Kim"], ["x" * 11], ({"max_length": 0}, "at least 1"), "Kim", "Kim"
+        {"label": "Namn", "max_length": 10}, ["Kim"], ["x" * 11], ({"max_length": 0}, "FS014"), "Kim", "Kim"
     )
 
 
@@ -246,7 +246,7 @@ class TextareaType(_Text):
     summary = "text"
     examples = Examples(
         {"label": "Övrigt", "max_length": 20}, ["Rad ett\r\nrad två"], ["x" * 21],
-        ({"max_length": "lång"}, "at least 1"), "Rad ett\r\nrad två", "Rad ett\r\nrad två",
+        ({"max_length": "lång"}, "FS014"), "Rad ett\r\nrad två", "Rad ett\r\nrad två",
     )  # fmt: skip
 
     def build(self, spec, t):
@@ -274,7 +274,7 @@ class EmailType(_Text):
     is_address = True
     newsletter_roles = frozenset({"email"})
     examples = Examples(
-        {"label": "E-post"}, ["kim@example.org"], ["kim@"], ({"person": "namn"}, "a list of field keys"),
+        {"label": "E-post"}, ["kim@example.org"], ["kim@"], ({"person": "namn"}, "FS016"),
         "kim@example.org", "kim@example.org",
     )  # fmt: skip
 
@@ -296,7 +296,7 @@ class EmailType(_Text):
         for other in spec.person:
             if other == spec.key or other not in by_key or not field_type(by_key[other].type).describes_person:
                 people = ", ".join(t.name for t in FIELD_TYPES.values() if t.describes_person)
-                fail(f"person '{other}' must name another field of type {people}")
+                fail("FS055", at="person", other=other, types=people)
 
 
 @register
@@ -306,7 +306,7 @@ class PhoneType(_Text):
     field_class = fields.TelField
     describes_person = True
     examples = Examples(
-        {"label": "Telefon"}, ["021-123 45 67"], ["ring mig"], ({"max_length": True}, "at least 1"),
+        {"label": "Telefon"}, ["021-123 45 67"], ["ring mig"], ({"max_length": True}, "FS014"),
         "021-123 45 67", "021-123 45 67",
     )  # fmt: skip
 
@@ -349,12 +349,12 @@ class NumberType(FieldType):
     settings = {"min_value": ("min_value", checks.number), "max_value": ("max_value", checks.number)}
     examples = Examples(
         {"label": "Antal", "min_value": 0, "max_value": 10000}, ["1 234,5"], ["10 001"],
-        ({"min_value": 5, "max_value": 1}, "'min_value' is larger than 'max_value'"), 1234.5, "1234,5",
+        ({"min_value": 5, "max_value": 1}, "FS054"), 1234.5, "1234,5",
     )  # fmt: skip
 
     def check(self, spec, fail):
         if spec.min_value is not None and spec.max_value is not None and spec.min_value > spec.max_value:
-            fail("'min_value' is larger than 'max_value'")
+            fail("FS054", at="min_value")
 
     def build(self, spec, t):
         rules = _presence(spec, t)
@@ -380,7 +380,7 @@ class NumberType(FieldType):
 @register
 class DateType(FieldType):
     name = "date"
-    examples = Examples({"label": "Datum"}, ["2026-05-04"], ["4 maj"], ({"max_length": 3}, "applies to"),
+    examples = Examples({"label": "Datum"}, ["2026-05-04"], ["4 maj"], ({"max_length": 3}, "FS038"),
                         "2026-05-04", "2026-05-04")  # fmt: skip
 
     def build(self, spec, t):
@@ -430,7 +430,7 @@ class ChoiceType(_Options):
     single_choice = True
     summary = "choice"
     examples = Examples({"label": "Färg", "choices": {"rod": "Röd", "bla": "Blå"}}, ["bla"], ["gron"],
-                        ({"choices": ["rod"]}, "non-empty mapping"), "bla", "Blå")  # fmt: skip
+                        ({"choices": ["rod"]}, "FS040"), "bla", "Blå")  # fmt: skip
 
     def build(self, spec, t):
         return fields.RadioField(
@@ -444,7 +444,7 @@ class YesnoType(ChoiceType):
     needs_choices = False
     default_choices = (Choice("ja", "Ja", "Yes"), Choice("nej", "Nej", "No"))
     newsletter_roles = frozenset({"when"})
-    examples = Examples({"label": "Vill du?"}, ["ja"], ["kanske"], ({"rank": 2}, "applies to"), "ja", "Ja")
+    examples = Examples({"label": "Vill du?"}, ["ja"], ["kanske"], ({"rank": 2}, "FS038"), "ja", "Ja")
 
     def signs_up(self, spec: FieldDefinition) -> Any:
         """The answer that asks for the newsletter when a form's `newsletter: when` names this field."""
@@ -478,14 +478,14 @@ class MultichoiceType(_Options):
     summary = "multichoice"
     examples = Examples(
         {"label": "Områden", "choices": {"a": "A", "b": "B", "c": "C"}, "max": 2}, ["a", "c"], ["a", "b", "c"],
-        ({"min": 3, "max": 2}, "'min' is larger than 'max'"), ["a", "c"], "A; C",
+        ({"min": 3, "max": 2}, "FS050"), ["a", "c"], "A; C",
     )  # fmt: skip
 
     def check(self, spec, fail):
         if spec.min_choices and spec.max_choices and spec.min_choices > spec.max_choices:
-            fail("'min' is larger than 'max'")
+            fail("FS050", at="min")
         if spec.max_choices and spec.max_choices > len(spec.choices):
-            fail("'max' is larger than the number of choices")
+            fail("FS051", at="max")
 
     def build(self, spec, t):
         low = spec.min_choices or (1 if spec.required else 0)
@@ -554,14 +554,14 @@ class RankingType(_Options):
     summary = "ranking"
     examples = Examples(
         {"label": "Viktigast", "choices": {"a": "A", "b": "B", "c": "C"}, "rank": 2}, ["c", "a"], ["c", "c"],
-        ({"rank": 4}, "'rank' is larger than the number of choices"), ["c", "a"], "1. C, 2. A",
+        ({"rank": 4}, "FS053"), ["c", "a"], "1. C, 2. A",
     )  # fmt: skip
 
     def check(self, spec, fail):
         if not spec.rank:
-            fail("a ranking field needs 'rank' (how many options to rank)")
+            fail("FS052")
         if spec.rank > len(spec.choices):
-            fail("'rank' is larger than the number of choices")
+            fail("FS053", at="rank")
 
     def build(self, spec, t):
         return RankingField(
@@ -597,7 +597,7 @@ class ConsentType(FieldType):
     kept_on_anonymise = True
     records_consent = True
     newsletter_roles = frozenset({"when"})
-    examples = Examples({"label": "Jag samtycker", "required": True}, ["y"], [], ({"choices": {"a": "A"}}, "takes no"),
+    examples = Examples({"label": "Jag samtycker", "required": True}, ["y"], [], ({"choices": {"a": "A"}}, "FS037"),
                         True, "Ja")  # fmt: skip
 
     def build(self, spec, t):
@@ -630,13 +630,13 @@ class OrganisationType(_Text):
     kept_on_anonymise = True
     names_organisation = True
     newsletter_roles = frozenset({"organisation"})
-    examples = Examples({"label": "Organisation"}, ["Sala kommun"], ["x" * 201], ({"person": ["x"]}, "applies to"),
+    examples = Examples({"label": "Organisation"}, ["Sala kommun"], ["x" * 201], ({"person": ["x"]}, "FS038"),
                         "Sala kommun", "Sala kommun")  # fmt: skip
 
     def check_in_form(self, spec, by_key, fail):
         chosen = by_key.get(spec.type_field) if spec.type_field else None
         if spec.type_field and (chosen is None or type(field_type(chosen.type)) is not ChoiceType):
-            fail(f"type_field '{spec.type_field}' must name a choice field")
+            fail("FS056", at="type_field", other=spec.type_field)
 
 
 class ScaleField(fields.RadioField):
@@ -673,7 +673,7 @@ class ScaleType(FieldType):
     examples = Examples(
         {"label": "Workshoppen var meningsfull", "max": 4, "min_label": "Instämmer inte alls",
          "max_label": "Instämmer helt", "max_label_en": "Strongly agree"},
-        ["3"], ["5"], ({"max": 11}, "from 2 to 10"), 3, "3",
+        ["3"], ["5"], ({"max": 11}, "FS017"), 3, "3",
     )  # fmt: skip
     DEFAULT_TOP: ClassVar[int] = 5
 

@@ -10,14 +10,35 @@ from typing import Any
 
 
 class DefinitionError(ValueError):
-    """A definition that cannot be used; names the file, the field and the reason."""
+    """A definition that cannot be used: a catalogue code (definitions/errors.py) and its values, the file,
+    the field and, for a file read from YAML, the line and column of the node it is about.
 
-    def __init__(self, source: str, field_key: str | None, reason: str):
+    `at` names the setting the error is about (default: the `name` value), so its line can be found.
+    `reason` is the English message; `message("sv")` the Swedish one.
+    """
+
+    def __init__(self, source: str, field_key: str | None, code: str, *, at: str | None = None, **values: Any):
+        from .errors import message  # the catalogue; imported here as schema is the package's first module
+
         self.source = source
         self.field_key = field_key
-        self.reason = reason
-        where = f"{source}: field '{field_key}'" if field_key else source
-        super().__init__(f"{where}: {reason}")
+        self.code = code
+        self.values = values
+        self.at = at if at is not None else values.get("name")
+        self.reason = message(code, "en", **values)
+        self.line: int | None = None  # 1-based, where the YAML node starts
+        self.column: int | None = None
+        super().__init__(self.reason)
+
+    def message(self, language: str = "en") -> str:
+        from .errors import message
+
+        return message(self.code, language, **self.values)
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}:{self.column}" if self.line else self.source
+        field = f"field '{self.field_key}': " if self.field_key else ""
+        return f"{where}: {self.code} {field}{self.reason}"
 
 
 # Texts a definition may also carry in English (`label_en`, ...); where one is missing the Swedish shows.
