@@ -294,9 +294,12 @@ def _summary_sheet(sheet, results: FormResults, bold: Font) -> None:
         for option in question.options:
             sheet.append(safe.row(_summary_values(sheet, question.kind, option)))
         last = first + len(question.options) - 1
+        averages = [] if question.mean is None else [("Medelvärde", question.mean), ("Median", question.median)]
+        for label, value in averages:  # a scale's mean and median, below its table
+            sheet.append([label, value])
         if question.options:
             sheet.add_chart(_bar_chart(sheet, question.spec.label, question.kind, first, last), f"G{row}")
-        used = len(question.options) + 3
+        used = len(question.options) + 3 + len(averages)
         for _ in range(used, CHART_ROWS):
             sheet.append([])
         row += max(used, CHART_ROWS)

@@ -42,6 +42,12 @@ def test_results_show_distribution_mean_and_median_and_export_numbers(app, staff
     column = header.index("Workshoppen var meningsfull")
     assert sorted(row[column].value for row in sheet.iter_rows(min_row=2)) == [1, 4, 4, 5]
     assert all(isinstance(row[column].value, int) for row in sheet.iter_rows(min_row=2))
+    summary = [[cell.value for cell in row] for row in workbook["Sammanfattning"].iter_rows()]
+    at = next(n for n, row in enumerate(summary) if row[0] == "Workshoppen var meningsfull")
+    assert summary[at + 1][:3] == ["Värde", "Antal", "Andel"]
+    assert [row[:2] for row in summary[at + 2 : at + 9]] == [
+        ["1", 1], ["2", 0], ["3", 0], ["4", 2], ["5", 1], ["Medelvärde", 3.5], ["Median", 4]
+    ]
 
 
 @pytest.mark.parametrize(("setting", "reason"), [({"max": 1}, "from 2 to 10"), ({"max": 11}, "from 2 to 10"),
