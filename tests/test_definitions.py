@@ -148,6 +148,13 @@ def test_forms_check_exits_nonzero_naming_file_field_and_reason(tmp_path):
     assert f"{tmp_path / 'fel.yaml'}:3:14: FS034 field 'a': unknown field type 'stars'" in result.stderr
     assert f"{tmp_path / 'tom.yaml'}:3:14: FS036 field 'a': a choice field needs 'choices'" in result.stderr
     assert "bra.yaml" not in result.stderr
+    swedish = subprocess.run(
+        [sys.executable, "-m", "formsvc.cli", "forms", "check", "--language", "sv", str(tmp_path / "tom.yaml")],
+        capture_output=True, text=True,
+    )
+    assert swedish.returncode == 1
+    expected = f"{tmp_path / 'tom.yaml'}:3:14: FS036 fältet ”a”: ett fält av typen choice behöver ”choices”"
+    assert expected in swedish.stderr
 
 
 def test_forms_check_accepts_the_shipped_forms():

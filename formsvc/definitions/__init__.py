@@ -1,7 +1,8 @@
 """Form definitions: read, check and build forms from data files. Knows nothing of Flask.
 
 Steps, each its own module: loader (file -> checked FormDefinition), registry (one class per field type,
-asked by everything else), build (FormDefinition -> WTForms class; validated form -> answers to store).
+asked by everything else), build (FormDefinition -> WTForms class; validated form -> answers to store),
+errors (the catalogue of definition errors: code, English and Swedish message).
 """
 
 from .build import build_form_class, display_value, form_answers

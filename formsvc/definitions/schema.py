@@ -35,10 +35,16 @@ class DefinitionError(ValueError):
 
         return message(self.code, language, **self.values)
 
-    def __str__(self) -> str:
+    def describe(self, language: str = "en") -> str:
+        """file:line:column: code field: message, as compilers write it (without a line when not from a file)."""
         where = f"{self.source}:{self.line}:{self.column}" if self.line else self.source
-        field = f"field '{self.field_key}': " if self.field_key else ""
-        return f"{where}: {self.code} {field}{self.reason}"
+        field = ""
+        if self.field_key:
+            field = f"fältet ”{self.field_key}”: " if language == "sv" else f"field '{self.field_key}': "
+        return f"{where}: {self.code} {field}{self.message(language)}"
+
+    def __str__(self) -> str:
+        return self.describe("en")
 
 
 # Texts a definition may also carry in English (`label_en`, ...); where one is missing the Swedish shows.
