@@ -138,6 +138,11 @@ class FieldType:
         for key in value if isinstance(value, list) else [value]:
             yield str(key), None
 
+    def signs_up(self, spec: FieldDefinition) -> Any:
+        """The answer that asks for the newsletter when a form's `newsletter: when` names a field of this type
+        (a type with "when" in newsletter_roles)."""
+        return True
+
 
 FIELD_TYPES: dict[str, FieldType] = {}
 
@@ -617,8 +622,6 @@ class ConsentType(FieldType):
 
         return Columns((spec.label,), values, free_text=False)
 
-    def signs_up(self, spec: FieldDefinition) -> Any:
-        return True
 
 
 @register
