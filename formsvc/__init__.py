@@ -13,6 +13,7 @@ from . import (
     database,
     errors,
     export,
+    fields,
     i18n,
     invitations,
     live,
@@ -44,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     database.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
+    fields.init_app(app)
     mail.init_app(app)
     catalog.init_app(app)
     organisations.init_app(app)

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .definitions import TIMEZONE, FieldDefinition, FormDefinition
+from .definitions import TIMEZONE, FieldDefinition, FormDefinition, field_type
 from .extensions import db
 from .models import AnswerCount, AnswerValue, Organisation, Response
 from .versions import all_questions
@@ -60,7 +60,9 @@ def organisation_type_is(definition: FormDefinition, kind: str) -> sa.ColumnElem
         .where(Organisation.id == Response.organisation_id, Organisation.type == kind)
         .exists()
     )
-    type_field = next((s.type_field for s in definition.fields if s.type == "organisation" and s.type_field), None)
+    type_field = next(
+        (s.type_field for s in definition.fields if field_type(s.type).names_organisation and s.type_field), None
+    )
     if type_field is None:
         return in_register
     answered = (
@@ -207,6 +209,8 @@ class QuestionResult:
     kind: str
     base: int = 0  # what the shares are of: answers to the question, or all answers for multiple choice
     options: list[Any] = field(default_factory=list)  # OptionCount, RankedOption or TextAnswer
+    mean: float | None = None  # a scale's mean and median rating, None when nobody answered
+    median: float | None = None
 
 
 @dataclass
@@ -233,22 +237,42 @@ def _ranking(spec, tallies, total, conditions):
     return QuestionResult(spec, "ranking", total, ranking(spec, tallies))
 
 
+def _scale(spec, tallies, total, conditions):
+    """A rating's distribution (every value 1..N, from the grouped counts), its mean and median."""
+    top = field_type(spec.type).top(spec)
+    counts = [(n, tallies.get((spec.key, str(n)), Tally(0)).count) for n in range(1, top + 1)]
+    answered = sum(count for _n, count in counts)
+    options = [OptionCount(str(n), str(n), count, count / answered if answered else 0.0) for n, count in counts]
+    result = QuestionResult(spec, "scale", answered, options)
+    if answered:
+        result.mean = sum(n * count for n, count in counts) / answered
+        result.median = (_nth(counts, (answered - 1) // 2) + _nth(counts, answered // 2)) / 2
+    return result
+
+
+def _nth(counts: list[tuple[int, int]], index: int) -> int:
+    """The value at `index` (from 0) of the ratings in order, read from their counts."""
+    for value, count in counts:
+        if index < count:
+            return value
+        index -= count
+    raise IndexError(index)
+
+
 def _text(spec, tallies, total, conditions):
     return QuestionResult(spec, "text", total, text_answers(spec, conditions, TEXTS_SHOWN))
 
 
 Summary = Callable[[FieldDefinition, dict, int, list], QuestionResult]
-# Question type -> its summary. Other types (e-mail, phone, consent, ...) have none: their answers are
-# in the list of responses and the export, not on the results page.
+# Result kind (FieldType.summary) -> how it is computed. Types with no summary (e-mail, phone, consent, ...)
+# are in the list of responses and the export, not on the results page.
 SUMMARIES: dict[str, Summary] = {
     "choice": _single,
-    "yesno": _single,
     "multichoice": _multiple,
     "ranking": _ranking,
+    "scale": _scale,
     "text": _text,
-    "textarea": _text,
 }
-COUNTED = {"choice", "yesno", "multichoice", "ranking"}
 
 
 def form_results(definition: FormDefinition, filters: Filters = Filters(), texts: bool = True) -> FormResults:
@@ -256,19 +280,22 @@ def form_results(definition: FormDefinition, filters: Filters = Filters(), texts
 
     With texts=False free-text questions are left out (the export has them on its own sheet).
     """
-    kinds = SUMMARIES if texts else COUNTED
-    questions = [spec for spec in all_questions(definition) if spec.type in kinds]
+    questions = [
+        spec
+        for spec in all_questions(definition)
+        if field_type(spec.type).summary and (texts or field_type(spec.type).countable)
+    ]
     conditions = response_conditions(definition, filters)
     responses = sa.select(Response.id).where(*conditions)
     total = count_responses(responses)
-    counted = [spec.key for spec in questions if spec.type in COUNTED]
+    counted = [spec.key for spec in questions if field_type(spec.type).countable]
     # With no filter, the counts kept as answers arrive give the same numbers.
     tallies = tally(definition.slug, responses, counted) if filters else current_tally(definition.slug, counted)
     return FormResults(
         definition,
         filters,
         total,
-        [SUMMARIES[spec.type](spec, tallies, total, conditions) for spec in questions],
+        [SUMMARIES[field_type(spec.type).summary](spec, tallies, total, conditions) for spec in questions],
     )
 
 

@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from .database import insert_unless_present, write_transaction
-from .definitions import FIELD_TYPES, FormDefinition, display_value
+from .definitions import FormDefinition, display_value, field_type
 from .extensions import db
 from .mail import INSERT_OUTBOX, compose
 from .models import AnswerValue, FormVersion, Organisation, Response, utcnow
@@ -134,7 +134,11 @@ def store_answer(
         organisation_id=organisation.id if organisation else None,
         organisation_name=_organisation_name(definition, answers, organisation),
         answers=answers,
-        consents={s.key: definition.version for s in definition.fields if s.type == "consent" and answers.get(s.key)},
+        consents={
+            s.key: definition.version
+            for s in definition.fields
+            if field_type(s.type).records_consent and answers.get(s.key)
+        },
         submitted_at=utcnow(),
         is_current=not held,
         source=source,
@@ -198,21 +202,17 @@ def _by_submission_key(key: str) -> Response | None:
 def _organisation_name(definition, answers, organisation) -> str | None:
     if organisation:
         return organisation.name
-    return next((answers.get(s.key) for s in definition.fields if s.type == "organisation"), None)
+    return next((answers.get(s.key) for s in definition.fields if field_type(s.type).names_organisation), None)
 
 
 def _countable_values(definition: FormDefinition, answers: dict[str, Any]):
-    """The answer_values rows (without response_id) of the picked options."""
+    """The answer_values rows (without response_id) of the picked options (places for a ranking)."""
     for spec in definition.fields:
-        if not FIELD_TYPES[spec.type].countable or not answers.get(spec.key):
+        kind = field_type(spec.type)
+        if not kind.countable or not answers.get(spec.key):
             continue
-        value = answers[spec.key]
-        if spec.type == "ranking":
-            for place, key in enumerate(value, start=1):
-                yield {"form_slug": definition.slug, "field": spec.key, "value": key, "position": place}
-        else:
-            for key in value if isinstance(value, list) else [value]:
-                yield {"form_slug": definition.slug, "field": spec.key, "value": key, "position": None}
+        for value, place in kind.counted(answers[spec.key]):
+            yield {"form_slug": definition.slug, "field": spec.key, "value": value, "position": place}
 
 
 def answer_mails(

@@ -15,7 +15,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 
 from .config import resource_dir
-from .definitions import FormDefinition, build_form_class, check_directory, load_directory, load_file
+from .definitions import DefinitionError, FormDefinition, build_form_class, check_directory, load_directory, load_file
 from .i18n import wtforms_translations
 
 SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -70,7 +70,8 @@ def forms_cli() -> None:
 
 @forms_cli.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-def check_command(paths: tuple[Path, ...]) -> None:
+@click.option("--language", type=click.Choice(["en", "sv"]), default="en", help="language of the messages")
+def check_command(paths: tuple[Path, ...], language: str) -> None:
     """Check form definitions (default: the forms folder); exit 1 naming file, field and reason."""
     if not paths:
         paths = (Path(os.environ.get("FORMSVC_FORMS_DIR") or resource_dir("forms")),)
@@ -86,7 +87,8 @@ def check_command(paths: tuple[Path, ...]) -> None:
             except ValueError as error:
                 problems.append(error)
     for problem in problems:
-        click.echo(f"error: {problem}", err=True)
+        # file:line:column: code message, as compilers write it
+        click.echo(problem.describe(language) if isinstance(problem, DefinitionError) else str(problem), err=True)
     if problems:
         sys.exit(1)
     click.echo(f"{checked} form definitions are valid.")

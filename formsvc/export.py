@@ -16,8 +16,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from copy import copy
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
@@ -37,7 +36,8 @@ from openpyxl.utils import get_column_letter
 from .aggregate import FormResults, form_results
 from .audit import audit
 from .catalog import catalog
-from .definitions import TIMEZONE, FieldDefinition, FormDefinition
+from .definitions import TIMEZONE, Columns, FormDefinition, field_type
+from .definitions.registry import NO, YES
 from .extensions import db
 from .invitations.status import standings
 from .models import Response
@@ -47,8 +47,6 @@ from .versions import all_questions
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
 BATCH = 2000  # answers read per query
-YES = "Ja"
-NO = "Nej"
 # XML cannot hold these characters, so XLSX writes them as _xHHHH_, which Excel reads back as the character;
 # a literal "_xHHHH_" typed by someone gets its underscore escaped the same way so it stays literal.
 OOXML_ESCAPE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
@@ -56,121 +54,9 @@ OOXML_ESCAPE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-
 NEEDS_CARE = re.compile(OOXML_ESCAPE.pattern + "|^[" + re.escape("".join(FORMULA_STARTS)) + "]")
 
 
-@dataclass(frozen=True)
-class Columns:
-    """The columns one question fills, and how to fill them from an answer."""
-
-    headers: tuple[str, ...]
-    values: Callable[[dict[str, Any]], list[Any]]  # the answers -> one str, int, float, date or None per header
-    # False only when the values can be nothing but "Ja" or empty: those cells skip the formula check,
-    # which keeps a large export close to openpyxl's own speed.
-    free_text: bool = True
-
-
-def text_columns(spec: FieldDefinition) -> Columns:
-    key = spec.key
-
-    def values(answers):
-        found = answers.get(key)
-        return [found if found is None or isinstance(found, str) else str(found)]
-
-    return Columns((spec.label,), values)
-
-
-def number_columns(spec: FieldDefinition) -> Columns:
-    key = spec.key
-
-    def values(answers):
-        found = answers.get(key)
-        plain = found is None or isinstance(found, int | float) and not isinstance(found, bool)
-        return [found if plain else str(found)]
-
-    return Columns((spec.label,), values)
-
-
-def date_columns(spec: FieldDefinition) -> Columns:
-    key = spec.key
-
-    def values(answers):
-        found = answers.get(key)
-        try:
-            return [date.fromisoformat(found) if found else None]
-        except (TypeError, ValueError):  # an older version stored something else under this key
-            return [str(found)]
-
-    return Columns((spec.label,), values)
-
-
-def _label(spec: FieldDefinition, found: Any) -> Any:
-    """An option's label; what an older version stored otherwise, as text."""
-    if isinstance(found, str):
-        return spec.choice_label(found)
-    if isinstance(found, list):
-        return "; ".join(spec.choice_label(str(key)) for key in found)
-    return None if found is None else str(found)
-
-
-def choice_columns(spec: FieldDefinition) -> Columns:
-    labels = {c.key: c.label for c in spec.choices}
-
-    def values(answers):
-        found = answers.get(spec.key)
-        return [labels[found] if found in labels else _label(spec, found)]
-
-    return Columns((spec.label,), values)
-
-
-def option_columns(spec: FieldDefinition) -> Columns:
-    """Multiple choice: one column per option, "Ja" where it was picked."""
-    keys = [c.key for c in spec.choices]
-    nothing = [None] * len(keys)
-
-    def values(answers):
-        found = answers.get(spec.key)
-        if not found or not isinstance(found, list):
-            return nothing
-        return [YES if key in found else None for key in keys]
-
-    return Columns(tuple(f"{spec.label}: {c.label}" for c in spec.choices), values, free_text=False)
-
-
-def place_columns(spec: FieldDefinition) -> Columns:
-    """A ranking: one column per place, the option's label in it."""
-    places = spec.rank or len(spec.choices)
-
-    def values(answers):
-        found = answers.get(spec.key)
-        found = found if isinstance(found, list) else []
-        return [_label(spec, found[n]) if n < len(found) else None for n in range(places)]
-
-    return Columns(tuple(f"{spec.label}: plats {n}" for n in range(1, places + 1)), values)
-
-
-def consent_columns(spec: FieldDefinition) -> Columns:
-    key = spec.key
-
-    def values(answers):
-        found = answers.get(key)
-        return [None if found is None else (YES if found else NO)]
-
-    return Columns((spec.label,), values, free_text=False)
-
-
-# Question type -> its columns. A type not listed is written as text (its answer as it was stored).
-COLUMNS: dict[str, Callable[[FieldDefinition], Columns]] = {
-    "number": number_columns,
-    "date": date_columns,
-    "choice": choice_columns,
-    "yesno": choice_columns,
-    "multichoice": option_columns,
-    "ranking": place_columns,
-    "consent": consent_columns,
-}
-
-
 def answer_columns(definition: FormDefinition) -> list[Columns]:
     """The questions' columns: current questions in order, then those only older versions had."""
-    return [COLUMNS.get(spec.type, text_columns)(spec) for spec in all_questions(definition)]
+    return [field_type(spec.type).columns(spec) for spec in all_questions(definition)]
 
 
 HEADERS = ["Referens", "Inskickat", "Källa"]  # Källa: personlig länk, öppen länk or godkänd av <staff>
@@ -382,6 +268,7 @@ SUMMARY_HEADERS = {
     "choice": ["Alternativ", "Antal", "Andel"],
     "multichoice": ["Alternativ", "Antal", "Andel av alla svar"],
     "ranking": ["Alternativ", "Poäng", "Omnämnanden", "Plats", "Delad plats"],
+    "scale": ["Värde", "Antal", "Andel"],
 }
 CHART_ROWS = 16  # rows a chart covers at its default size: blocks are at least this far apart
 
@@ -407,9 +294,12 @@ def _summary_sheet(sheet, results: FormResults, bold: Font) -> None:
         for option in question.options:
             sheet.append(safe.row(_summary_values(sheet, question.kind, option)))
         last = first + len(question.options) - 1
+        averages = [] if question.mean is None else [("Medelvärde", question.mean), ("Median", question.median)]
+        for label, value in averages:  # a scale's mean and median, below its table
+            sheet.append([label, value])
         if question.options:
             sheet.add_chart(_bar_chart(sheet, question.spec.label, question.kind, first, last), f"G{row}")
-        used = len(question.options) + 3
+        used = len(question.options) + 3 + len(averages)
         for _ in range(used, CHART_ROWS):
             sheet.append([])
         row += max(used, CHART_ROWS)

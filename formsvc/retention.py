@@ -21,14 +21,11 @@ from flask.cli import with_appcontext
 
 from .audit import audit
 from .catalog import catalog
-from .definitions import FormDefinition
+from .definitions import FormDefinition, field_type
 from .extensions import db
 from .mail import FAILED, SENT, OutboxMessage
 from .models import Response, utcnow
 
-# Field types whose answers say nothing about a person: option keys, consent ticks, organisation names.
-# Every other type, including any type added later, is removed on anonymisation.
-KEPT_TYPES = frozenset({"choice", "multichoice", "ranking", "yesno", "consent", "organisation"})
 BATCH = 500
 
 
@@ -81,7 +78,9 @@ def status(now: datetime | None = None) -> list[RetentionStatus]:
 
 def anonymised_answers(definition: FormDefinition, answers: dict) -> dict:
     """The answers with everything that may identify a person removed (set to None)."""
-    kept = {spec.key for spec in definition.fields if spec.type in KEPT_TYPES}
+    # Kept: answers that say nothing about a person (FieldType.kept_on_anonymise: option keys, consent ticks,
+    # organisation names); every other type, including one added later, is removed.
+    kept = {spec.key for spec in definition.fields if field_type(spec.type).kept_on_anonymise}
     return {key: (value if key in kept else None) for key, value in answers.items()}
 
 

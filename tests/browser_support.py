@@ -192,10 +192,11 @@ def fill_with_keyboard(page, answers: dict[str, str | list[str]], submit_label: 
     raise AssertionError(f"the button {submit_label!r} was never reached with Tab")
 
 
-def _pick_radio(page, focused: dict, wanted: str) -> None:
-    """Tab lands on the checked radio of a group, or its first; arrow keys move and check."""
+def _pick_radio(page, focused: dict, wanted: str | int) -> None:
+    """Tab lands on the checked radio of a group, or its first; arrow keys move and check. A number (a scale's
+    rating, stored as a number) picks the radio of that value."""
     here = focused["radios"].index(focused["value"])
-    target = focused["radios"].index(wanted)
+    target = focused["radios"].index(str(wanted))
     if here == target and not focused["checked"]:
         page.keyboard.press("Space")
     for _ in range(abs(target - here)):

@@ -413,6 +413,9 @@ PAGES = [
     Page("prioritering", "/f/prioritering", 403, who="stranger"),  # live-only: points to the join code
     Page("prioritering-personlig-lank", personal_link("prioritering")),
     Page("tillganglighetsproblem", "/f/tillganglighet"),
+    Page("utvardering", "/f/utvardering"),
+    Page("utvardering-med-fel", "/f/utvardering", 422, then=send_empty),
+    Page("utvardering-engelska", "/f/utvardering", who="english_visitor"),
     Page("tillganglighetsredogorelse", "/tillganglighet"),
     Page("personuppgifter", "/personuppgifter"),
     Page("kvitto", "/f/nyhetsbrev", then=send_newsletter),
@@ -450,6 +453,7 @@ PAGES = [
     Page("resultat-anslutning", "/staff/forms/anslutning/results", who="staff_page"),
     Page("resultat-nominering", "/staff/forms/nominering/results", who="staff_page"),
     Page("resultat-prioritering", "/staff/forms/prioritering/results", who="staff_page"),
+    Page("resultat-utvardering", "/staff/forms/utvardering/results", who="staff_page"),
     Page("resultat-fritext", "/staff/forms/prioritering/results/motivering", who="staff_page"),
     Page("svar-lista", "/staff/forms/anslutning/responses", who="staff_page"),
     Page("svar-nominering", "/staff/forms/nominering/responses", who="staff_page"),
@@ -607,6 +611,7 @@ FILLED = {
         "prioriteringar": ["folkhalsa", "barnratt", "barn_unga_vald"],
         "motivering": "Det här är viktigast för länet.",
     },
+    "utvardering": {"meningsfull": 5, "anvandbar": 4, "upplagg": 2, "synpunkter": "Mer tid för samtal."},
 }
 # Where a form is opened: its address, or for a live-only vote a personal link.
 START = {"prioritering": personal_link("prioritering")}
@@ -615,6 +620,7 @@ SUBMIT_LABELS = {
     "nominering": "Skicka nomineringen",
     "nyhetsbrev": "Prenumerera",
     "prioritering": "Skicka min röst",
+    "utvardering": "Skicka utvärderingen",
 }
 
 

@@ -144,9 +144,17 @@ def test_forms_check_exits_nonzero_naming_file_field_and_reason(tmp_path):
         [sys.executable, "-m", "formsvc.cli", "forms", "check", str(tmp_path)], capture_output=True, text=True
     )
     assert result.returncode == 1
-    assert f"{tmp_path / 'fel.yaml'}: field 'a': unknown field type 'stars'" in result.stderr
-    assert f"{tmp_path / 'tom.yaml'}: field 'a': a choice field needs 'choices'" in result.stderr
+    # file:line:column: code, as compilers and pyxform write it: the line and column of the node it is about
+    assert f"{tmp_path / 'fel.yaml'}:3:14: FS034 field 'a': unknown field type 'stars'" in result.stderr
+    assert f"{tmp_path / 'tom.yaml'}:3:14: FS036 field 'a': a choice field needs 'choices'" in result.stderr
     assert "bra.yaml" not in result.stderr
+    swedish = subprocess.run(
+        [sys.executable, "-m", "formsvc.cli", "forms", "check", "--language", "sv", str(tmp_path / "tom.yaml")],
+        capture_output=True, text=True,
+    )
+    assert swedish.returncode == 1
+    expected = f"{tmp_path / 'tom.yaml'}:3:14: FS036 fältet ”a”: ett fält av typen choice behöver ”choices”"
+    assert expected in swedish.stderr
 
 
 def test_forms_check_accepts_the_shipped_forms():
@@ -159,19 +167,19 @@ def test_forms_check_accepts_the_shipped_forms():
 
 def test_a_control_character_written_as_a_yaml_escape_is_refused(tmp_path):
     path = write(tmp_path, "styr.yaml", 'title: "Prov\\0"\nfields:\n  - {key: x, type: text, label: X}\n')
-    with pytest.raises(DefinitionError, match=r"styr.yaml: title holds the control character '\\x00'"):
+    with pytest.raises(DefinitionError, match=r"styr.yaml:1:1: FS004 title holds the control character '\\x00'"):
         load_file(path)
 
 
 def test_a_yaml_syntax_error_names_the_file(tmp_path):
     path = write(tmp_path, "trasig.yaml", "title: [unclosed\n")
-    with pytest.raises(DefinitionError, match="trasig.yaml: cannot read the file"):
+    with pytest.raises(DefinitionError, match="trasig.yaml:2:1: FS001 cannot read the file"):
         load_file(path)
 
 
 def test_a_bad_definition_stops_start_up(tmp_path):
     write(tmp_path, "fel.yaml", "title: Fel\nfields:\n  - {key: a, type: text, label: A, required: maybe}\n")
-    with pytest.raises(DefinitionError, match=r"fel.yaml: field 'a': 'required' must be true or false"):
+    with pytest.raises(DefinitionError, match=r"fel.yaml:3:36: FS013 field 'a': 'required' must be true or false"):
         create_app({"TESTING": True, "FORMSVC_FORMS_DIR": str(tmp_path), "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
 

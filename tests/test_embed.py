@@ -49,7 +49,7 @@ def test_the_allowed_sites_are_read_from_the_definition():
     [], "https://partner.example", [42],
 ])
 def test_a_site_that_is_not_a_plain_address_is_refused_naming_the_file(bad):
-    with pytest.raises(DefinitionError, match=r"^x\.yaml: 'embed"):
+    with pytest.raises(DefinitionError, match=r"^x\.yaml: FS07[012] 'embed"):
         parse_definition(definition({"allow": bad}), slug="x", source="x.yaml")
 
 

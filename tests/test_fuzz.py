@@ -50,6 +50,7 @@ fields:
   - {key: janej, type: yesno, label: Ja eller nej}
   - {key: samtycke, type: consent, label: Samtycke, required: true}
   - {key: organisation, type: organisation, label: Organisation}
+  - {key: betyg, type: scale, label: Betyg, max: 4, min_label: Dåligt, max_label: Bra}
 """
 FORMS = sorted(load_directory(resource_dir("forms"))) + ["alla-typer"]
 TEXT_TYPES = {"text", "textarea", "email", "phone", "organisation"}
@@ -87,6 +88,7 @@ def plausible(spec) -> st.SearchStrategy:
         "consent": st.just("y"),
         "multichoice": st.lists(st.sampled_from(options), min_size=1, max_size=len(options) or 1, unique=True),
         "ranking": st.permutations(options).map(lambda p: p[: spec.rank]),
+        "scale": st.integers(1, int(spec.max_value or 5)).map(str),
     }
     return by_type.get(spec.type, ANY_TEXT)
 

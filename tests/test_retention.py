@@ -69,7 +69,7 @@ def test_every_shipped_form_states_how_long_its_answers_are_kept():
 def test_a_retention_action_that_is_not_known_is_refused_naming_the_file():
     raw = {"title": "T", "retention_days": 5, "retention_action": "forget", "fields": [
         {"key": "a", "type": "text", "label": "A"}]}
-    with pytest.raises(DefinitionError, match="x.yaml: 'retention_action' must be 'anonymise' or 'delete'"):
+    with pytest.raises(DefinitionError, match="x.yaml: FS023 'retention_action' must be 'anonymise' or 'delete'"):
         parse_definition(raw, slug="x", source="x.yaml")
 
 

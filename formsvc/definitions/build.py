@@ -11,7 +11,7 @@ from typing import Any
 
 import wtforms
 
-from .registry import FIELD_TYPES, Translate
+from .registry import FIELD_TYPES, Translate, field_type
 from .schema import FieldDefinition, FormDefinition
 
 
@@ -64,25 +64,9 @@ def _storable(value: Any) -> Any:
     return value
 
 
-CONSENT_WORDS = {"sv": ("Ja", "Nej"), "en": ("Yes", "No")}
-
-
 def display_value(spec: FieldDefinition, value: Any, language: str = "sv") -> str:
     """An answer as a person reads it: labels (in `language` where the definition has them), not keys;
     empty when unanswered."""
     if value is None or value == [] or value == "":
         return ""
-    if spec.type == "consent":
-        yes, no = CONSENT_WORDS.get(language, CONSENT_WORDS["sv"])
-        return yes if value else no
-    if spec.type == "ranking":
-        return ", ".join(f"{place}. {spec.choice_label(key, language)}" for place, key in enumerate(value, start=1))
-    if isinstance(value, list):
-        return "; ".join(spec.choice_label(key, language) for key in value)
-    if spec.choices:
-        return spec.choice_label(value, language)
-    if spec.type == "number":
-        return f"{value}".replace(".", ",")
-    if spec.type == "date":
-        return value  # ISO dates are how Swedish dates are written
-    return str(value)
+    return field_type(spec.type).display(spec, value, language)

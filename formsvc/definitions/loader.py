@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from .registry import FIELD_TYPES
+from . import checks
+from .registry import FIELD_TYPES, field_type, with_setting
 from .schema import (
     MAIL_IMAGES,
     Choice,
@@ -34,7 +35,6 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 # Names the public form uses itself; a question may not take them.
 RESERVED_KEYS = {"csrf_token", "submission_key", "website", "lang", "form_token"}
-YESNO_CHOICES = (Choice("ja", "Ja", "Yes"), Choice("nej", "Nej", "No"))
 
 FORM_KEYS = {
     "title", "intro", "opens", "closes", "listed", "retention_days", "retention_action", "submit_label",
@@ -43,14 +43,10 @@ FORM_KEYS = {
     "submit_label_en", "roster",
 }  # fmt: skip
 RETENTION_ACTIONS = ("anonymise", "delete")
-# What may describe the person behind an e-mail address: free text, never counted options.
-PERSON_TYPES = ("text", "textarea", "phone")
 # An origin a form may be embedded in: scheme, host (optionally *.domain), port; no path.
 ORIGIN = re.compile(r"^https?://(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$")
-FIELD_KEYS = {
-    "key", "type", "label", "required", "help", "max_length", "choices", "min", "max", "rank",
-    "min_value", "max_value", "type_field", "person", "label_en", "help_en", "choices_en",
-}  # fmt: skip
+# What every field may have; the rest are its type's own settings (FieldType.settings).
+FIELD_KEYS = {"key", "type", "label", "required", "help", "choices", "label_en", "help_en", "choices_en"}
 
 # Control characters (not tab or newline): no text a person reads holds them, PostgreSQL cannot store NUL,
 # and YAML lets them in through escapes such as "\0".
@@ -73,7 +69,7 @@ def _one_sign_up_form(definitions) -> None:
     sign_up = [d for d in definitions if d.newsletter and d.newsletter.sign_up]
     if len(sign_up) > 1:
         first = sign_up[0].source
-        raise DefinitionError(sign_up[1].source, None, f"'newsletter: sign_up: true' is set in {first} too")
+        raise DefinitionError(sign_up[1].source, None, "FS084", at="newsletter", first=first)
 
 
 def check_directory(directory: str | Path) -> list[DefinitionError]:
@@ -92,79 +88,138 @@ def check_directory(directory: str | Path) -> list[DefinitionError]:
 
 
 def load_file(path: str | Path) -> FormDefinition:
+    """Read, check and build one definition file; an error names the line and column it is about."""
     path = Path(path)
     source = str(path)
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
+        root = _compose(path.read_text(encoding="utf-8"))
+        raw = _construct(root)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise DefinitionError(source, None, f"cannot read the file: {error}") from error
-    return parse_definition(raw, slug=path.stem, source=source)
+        problem = DefinitionError(source, None, "FS001", error=error)
+        mark = getattr(error, "problem_mark", None)
+        if mark is not None:
+            problem.line, problem.column = mark.line + 1, mark.column + 1
+        raise problem from error
+    try:
+        return parse_definition(raw, slug=path.stem, source=source)
+    except DefinitionError as error:
+        _locate(error, root)
+        raise
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """The YAML node tree, whose nodes keep where they start (start_mark)."""
+    loader = SAFE_LOADER(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+def _construct(root: yaml.Node | None) -> Any:
+    if root is None:
+        return None
+    loader = SAFE_LOADER("")
+    try:
+        return loader.construct_document(root)
+    finally:
+        loader.dispose()
+
+
+def _child(node: yaml.Node | None, name: str) -> tuple[yaml.Node, yaml.Node] | None:
+    """The (key node, value node) of `name` in a mapping node."""
+    if isinstance(node, yaml.MappingNode):
+        return next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == name), None)
+    return None
+
+
+def _locate(error: DefinitionError, root: yaml.Node | None) -> None:
+    """Set the error's line and column: the setting it is about (`at`, a dotted path such as fields.0.label)
+    within its field (the last field with that key, or #n) or the form, else the field, else the file's start."""
+    if root is None:
+        return
+    node = root
+    fields = _child(root, "fields")
+    items = fields[1].value if fields and isinstance(fields[1], yaml.SequenceNode) else []
+    key = error.field_key
+    if key and key.startswith("#") and key[1:].isdigit() and 0 < int(key[1:]) <= len(items):
+        node = items[int(key[1:]) - 1]
+    elif key:
+        named = [item for item in items if (found := _child(item, "key")) and found[1].value == key]
+        node = named[-1] if named else node
+    parts = error.at.split(".") if error.at else []
+    if parts and _child(node, parts[0]) is None and _child(root, parts[0]) is not None:
+        node = root  # a form setting about a field (newsletter: email: <field>): at the setting
+    for number, part in enumerate(parts):
+        if isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            node = node.value[int(part)]
+        elif (pair := _child(node, part)) is not None:
+            node = pair[0] if number == len(parts) - 1 else pair[1]
+        else:
+            break
+    error.line, error.column = node.start_mark.line + 1, node.start_mark.column + 1
 
 
 def parse_definition(raw: Any, slug: str, source: str = "<definition>") -> FormDefinition:
     """Check raw data (as read from YAML) and build the definition."""
     if not isinstance(raw, dict):
-        raise DefinitionError(source, None, "the file must hold a mapping (title, fields, ...)")
+        raise DefinitionError(source, None, "FS002")
     if not SLUG.match(slug):
-        raise DefinitionError(source, None, f"the file name '{slug}' must be lower-case letters, digits and '-'")
+        raise DefinitionError(source, None, "FS003", slug=slug)
     _no_control_characters(raw, source, "")
     _no_unknown_keys(raw, FORM_KEYS, source, None)
     title = raw.get("title")
     if not isinstance(title, str) or not title.strip():
-        raise DefinitionError(source, None, "'title' is missing")
+        raise DefinitionError(source, None, "FS010", at="title")
     raw_fields = raw.get("fields")
     if not isinstance(raw_fields, list) or not raw_fields:
-        raise DefinitionError(source, None, "'fields' must be a non-empty list")
+        raise DefinitionError(source, None, "FS011", at="fields")
 
     form_fields: list[FieldDefinition] = []
     for index, raw_field in enumerate(raw_fields, start=1):
         spec = _parse_field(raw_field, index, source)
         if any(f.key == spec.key for f in form_fields):
-            raise DefinitionError(source, spec.key, "the key is used by another field too")
+            raise DefinitionError(source, spec.key, "FS033", at="key")
         form_fields.append(spec)
     by_key = {f.key: f for f in form_fields}
     for spec in form_fields:
-        if spec.type_field and (spec.type_field not in by_key or by_key[spec.type_field].type != "choice"):
-            raise DefinitionError(source, spec.key, f"type_field '{spec.type_field}' must name a choice field")
-        for other in spec.person:
-            if other == spec.key or other not in by_key or by_key[other].type not in PERSON_TYPES:
-                raise DefinitionError(
-                    source, spec.key, f"person '{other}' must name another field of type {', '.join(PERSON_TYPES)}"
-                )
+
+        def fail(code: str, key: str = spec.key, **values):
+            raise DefinitionError(source, key, code, **values)
+
+        field_type(spec.type).check_in_form(spec, by_key, fail)
 
     one_per_organisation = _flag(
         raw.get("one_answer_per_organisation", False), source, None, "one_answer_per_organisation"
     )
-    if one_per_organisation and not any(f.type == "organisation" for f in form_fields):
-        raise DefinitionError(source, None, "'one_answer_per_organisation' needs a field of type organisation")
+    if one_per_organisation and not any(field_type(f.type).names_organisation for f in form_fields):
+        types = ", ".join(t.name for t in FIELD_TYPES.values() if t.names_organisation)
+        raise DefinitionError(source, None, "FS024", at="one_answer_per_organisation", types=types)
 
     live_only = _flag(raw.get("live_only", False), source, None, "live_only")
-    if live_only and not any(f.type == "ranking" for f in form_fields):
-        raise DefinitionError(source, None, "'live_only' needs a field of type ranking (what a live round asks)")
+    if live_only and not any(field_type(f.type).live_question for f in form_fields):
+        types = ", ".join(t.name for t in FIELD_TYPES.values() if t.live_question)
+        raise DefinitionError(source, None, "FS025", at="live_only", types=types)
     if live_only and raw.get("open_link") is True:
-        raise DefinitionError(
-            source, None, "'live_only' and 'open_link: true' contradict: a live-only form is not open at /f/<slug>"
-        )
+        raise DefinitionError(source, None, "FS026", at="open_link")
 
     record = _flag(raw.get("record", False), source, None, "record")
     record_series = _text(raw.get("record_series", ""), source, None, "record_series")
     if record and not record_series:
-        raise DefinitionError(
-            source, None, "'record: true' needs 'record_series': the series the registrar files the answers in"
-        )
+        raise DefinitionError(source, None, "FS027", at="record")
     if record_series and not record:
-        raise DefinitionError(source, None, "'record_series' is set but 'record' is not true")
+        raise DefinitionError(source, None, "FS028", at="record_series")
 
     opens = _moment(raw.get("opens"), source, "opens", end_of_day=False)
     closes = _moment(raw.get("closes"), source, "closes", end_of_day=True)
     if opens and closes and closes <= opens:
-        raise DefinitionError(source, None, "'closes' must come after 'opens'")
+        raise DefinitionError(source, None, "FS021", at="closes")
     retention = raw.get("retention_days")
     if retention is not None and (not isinstance(retention, int) or isinstance(retention, bool) or retention < 1):
-        raise DefinitionError(source, None, "'retention_days' must be a whole number of days, at least 1")
+        raise DefinitionError(source, None, "FS022", at="retention_days")
     retention_action = raw.get("retention_action", "anonymise")
     if retention_action not in RETENTION_ACTIONS:
-        raise DefinitionError(source, None, "'retention_action' must be 'anonymise' or 'delete'")
+        raise DefinitionError(source, None, "FS023", at="retention_action")
 
     definition = FormDefinition(
         slug=slug,
@@ -207,7 +262,7 @@ def _no_control_characters(value: Any, source: str, where: str) -> None:
     """Refuse text anywhere in the definition that holds a control character, saying where."""
     found = CONTROL.search(value) if isinstance(value, str) else None
     if found:
-        raise DefinitionError(source, None, f"{where or 'a key'} holds the control character {found.group(0)!r}")
+        raise DefinitionError(source, None, "FS004", at=where, where=where or "a key", character=repr(found.group(0)))
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, item in items:
         _no_control_characters(key, source, where)
@@ -216,76 +271,53 @@ def _no_control_characters(value: Any, source: str, where: str) -> None:
 
 def _parse_field(raw: Any, index: int, source: str) -> FieldDefinition:
     if not isinstance(raw, dict):
-        raise DefinitionError(source, f"#{index}", "each field must be a mapping with key, type and label")
+        raise DefinitionError(source, f"#{index}", "FS030")
     key = raw.get("key")
     if not isinstance(key, str) or not KEY.match(key):
-        raise DefinitionError(source, f"#{index}", "'key' must be lower-case letters, digits and '_'")
+        raise DefinitionError(source, f"#{index}", "FS031", at="key")
     if key in RESERVED_KEYS:
-        raise DefinitionError(source, key, "the key is reserved for the form itself")
-    _no_unknown_keys(raw, FIELD_KEYS, source, key)
+        raise DefinitionError(source, key, "FS032", at="key")
+    _no_unknown_keys(raw, FIELD_KEYS | {name for t in FIELD_TYPES.values() for name in t.settings}, source, key)
     type_name = raw.get("type")
     if type_name not in FIELD_TYPES:
         known = ", ".join(sorted(FIELD_TYPES))
-        raise DefinitionError(source, key, f"unknown field type '{type_name}' (known types: {known})")
+        raise DefinitionError(source, key, "FS034", at="type", type=type_name, known=known)
+    field_type = FIELD_TYPES[type_name]
     label = raw.get("label")
     if not isinstance(label, str) or not label.strip():
-        raise DefinitionError(source, key, "'label' is missing")
+        raise DefinitionError(source, key, "FS035", at="label")
+
+    def fail(code: str, **values):
+        raise DefinitionError(source, key, code, **values)
 
     choices = _parse_choices(raw.get("choices"), source, key)
-    field_type = FIELD_TYPES[type_name]
-    if type_name == "yesno":
-        choices = choices or YESNO_CHOICES
+    if field_type.default_choices:
+        choices = choices or field_type.default_choices
     elif field_type.needs_choices and not choices:
-        raise DefinitionError(source, key, f"a {type_name} field needs 'choices'")
+        fail("FS036", at="type", type=type_name)
     elif choices and not field_type.needs_choices:
-        raise DefinitionError(source, key, f"a {type_name} field takes no 'choices'")
+        fail("FS037", at="choices", type=type_name)
     choices = _english_choices(raw.get("choices_en"), choices, source, key)
 
+    settings = {}
+    for name in sorted(set(raw) - FIELD_KEYS):  # the type's own settings (unknown names are refused above)
+        if name not in field_type.settings:
+            fail("FS038", name=name, types=", ".join(with_setting(name)))
+        attribute, check = field_type.settings[name]
+        settings[attribute] = check(raw[name], name, fail)
     spec = FieldDefinition(
         key=key,
         type=type_name,
         label=label.strip(),
-        required=_flag(raw.get("required", False), source, key, "required"),
-        help=_text(raw.get("help", ""), source, key, "help"),
-        label_en=_text(raw.get("label_en", ""), source, key, "label_en"),
-        help_en=_text(raw.get("help_en", ""), source, key, "help_en"),
-        max_length=_positive(raw.get("max_length"), source, key, "max_length"),
+        required=checks.flag(raw.get("required", False), "required", fail),
+        help=checks.text(raw.get("help", ""), "help", fail),
+        label_en=checks.text(raw.get("label_en", ""), "label_en", fail),
+        help_en=checks.text(raw.get("help_en", ""), "help_en", fail),
         choices=choices,
-        min_choices=_positive(raw.get("min"), source, key, "min"),
-        max_choices=_positive(raw.get("max"), source, key, "max"),
-        rank=_positive(raw.get("rank"), source, key, "rank"),
-        min_value=_number(raw.get("min_value"), source, key, "min_value"),
-        max_value=_number(raw.get("max_value"), source, key, "max_value"),
-        type_field=raw.get("type_field"),
-        person=_keys(raw.get("person", []), source, key, "person"),
+        **settings,
     )
-    _check_limits(spec, source)
+    field_type.check(spec, fail)
     return spec
-
-
-def _check_limits(spec: FieldDefinition, source: str) -> None:
-    key = spec.key
-    if (spec.min_choices or spec.max_choices) and spec.type != "multichoice":
-        raise DefinitionError(source, key, "'min' and 'max' apply to multichoice fields only")
-    if spec.min_choices and spec.max_choices and spec.min_choices > spec.max_choices:
-        raise DefinitionError(source, key, "'min' is larger than 'max'")
-    if spec.max_choices and spec.max_choices > len(spec.choices):
-        raise DefinitionError(source, key, "'max' is larger than the number of choices")
-    if spec.type == "ranking":
-        if not spec.rank:
-            raise DefinitionError(source, key, "a ranking field needs 'rank' (how many options to rank)")
-        if spec.rank > len(spec.choices):
-            raise DefinitionError(source, key, "'rank' is larger than the number of choices")
-    elif spec.rank:
-        raise DefinitionError(source, key, "'rank' applies to ranking fields only")
-    if (spec.min_value is not None or spec.max_value is not None) and spec.type != "number":
-        raise DefinitionError(source, key, "'min_value' and 'max_value' apply to number fields only")
-    if spec.min_value is not None and spec.max_value is not None and spec.min_value > spec.max_value:
-        raise DefinitionError(source, key, "'min_value' is larger than 'max_value'")
-    if spec.type_field and spec.type != "organisation":
-        raise DefinitionError(source, key, "'type_field' applies to organisation fields only")
-    if spec.person and spec.type != "email":
-        raise DefinitionError(source, key, "'person' applies to email fields only")
 
 
 def _parse_choices(raw: Any, source: str, key: str) -> tuple[Choice, ...]:
@@ -293,13 +325,13 @@ def _parse_choices(raw: Any, source: str, key: str) -> tuple[Choice, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, dict) or not raw:
-        raise DefinitionError(source, key, "'choices' must be a non-empty mapping of option key to label")
+        raise DefinitionError(source, key, "FS040", at="choices")
     choices = []
     for option, label in raw.items():
         if not isinstance(option, str) or not KEY.match(option):
-            raise DefinitionError(source, key, f"option key '{option}' must be lower-case letters, digits and '_'")
+            raise DefinitionError(source, key, "FS041", at="choices", option=option)
         if not isinstance(label, str) or not label.strip():
-            raise DefinitionError(source, key, f"option '{option}' has no label")
+            raise DefinitionError(source, key, "FS042", at="choices", option=option)
         choices.append(Choice(option, label.strip()))
     return tuple(choices)
 
@@ -309,47 +341,46 @@ def _english_choices(raw: Any, choices: tuple[Choice, ...], source: str, key: st
     if raw is None:
         return choices
     if not isinstance(raw, dict) or not raw:
-        raise DefinitionError(source, key, "'choices_en' must be a mapping of option key to English label")
+        raise DefinitionError(source, key, "FS043", at="choices_en")
     known = {c.key for c in choices}
     for option, label in raw.items():
         if option not in known:
-            raise DefinitionError(source, key, f"'choices_en': '{option}' is not an option of this field")
+            raise DefinitionError(source, key, "FS044", at="choices_en", option=option)
         if not isinstance(label, str) or not label.strip():
-            raise DefinitionError(source, key, f"'choices_en': option '{option}' has no label")
+            raise DefinitionError(source, key, "FS045", at="choices_en", option=option)
     return tuple(Choice(c.key, c.label, raw[c.key].strip() if c.key in raw else c.label_en) for c in choices)
 
 
 def _parse_mails(raw: Any, by_key: dict[str, FieldDefinition], source: str) -> tuple[MailDefinition, ...]:
     if not isinstance(raw, list):
-        raise DefinitionError(source, None, "'mails' must be a list")
+        raise DefinitionError(source, None, "FS060", at="mails")
     mails = []
     for item in raw:
         if not isinstance(item, dict) or not {"template", "to"} <= set(item) <= {"template", "to", "images"}:
-            raise DefinitionError(source, None, "each mail needs 'template' and 'to' (and may have 'images')")
+            raise DefinitionError(source, None, "FS061", at="mails")
         template, to = item["template"], item["to"]
         if not isinstance(template, str) or not KEY.match(template):
-            raise DefinitionError(source, None, f"mail template '{template}' must be a plain name")
-        if to != "secretariat" and (to not in by_key or by_key[to].type != "email"):
-            raise DefinitionError(source, None, f"mail '{template}': 'to' must be an email field or 'secretariat'")
+            raise DefinitionError(source, None, "FS062", at="mails", template=template)
+        if to != "secretariat" and (to not in by_key or not field_type(by_key[to].type).is_address):
+            raise DefinitionError(source, None, "FS063", at="mails", template=template)
         images = item.get("images", [])
         if not isinstance(images, list) or any(name not in MAIL_IMAGES for name in images):
-            raise DefinitionError(
-                source, None, f"mail '{template}': 'images' must be a list of: {', '.join(sorted(MAIL_IMAGES))}"
-            )
+            raise DefinitionError(source, None, "FS067", at="mails", template=template,
+                                  names=", ".join(sorted(MAIL_IMAGES)))
         mails.append(MailDefinition(template, to, tuple(images)))
     return tuple(mails)
 
 
 def _parse_rules(raw: Any, by_key: dict[str, FieldDefinition], source: str) -> tuple[DifferentRule, ...]:
     if not isinstance(raw, list):
-        raise DefinitionError(source, None, "'rules' must be a list")
+        raise DefinitionError(source, None, "FS064", at="rules")
     rules = []
     for item in raw:
         if not isinstance(item, dict) or set(item) != {"different", "message"}:
-            raise DefinitionError(source, None, "each rule needs exactly 'different' (two field keys) and 'message'")
+            raise DefinitionError(source, None, "FS065", at="rules")
         pair = item["different"]
         if not isinstance(pair, list) or len(pair) != 2 or any(k not in by_key for k in pair):
-            raise DefinitionError(source, None, f"rule 'different': {pair!r} must name two fields of this form")
+            raise DefinitionError(source, None, "FS066", at="rules", pair=repr(pair))
         rules.append(DifferentRule(tuple(pair), _text(item["message"], source, pair[1], "message")))
     return tuple(rules)
 
@@ -359,17 +390,15 @@ def _parse_embed(raw: Any, source: str) -> tuple[str, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, dict) or set(raw) != {"allow"}:
-        raise DefinitionError(source, None, "'embed' must be a mapping with 'allow' (a list of sites)")
+        raise DefinitionError(source, None, "FS070", at="embed")
     allow = raw["allow"]
     if not isinstance(allow, list) or not allow:
-        raise DefinitionError(source, None, "'embed: allow' must be a non-empty list of sites")
+        raise DefinitionError(source, None, "FS071", at="embed")
     origins = []
     for site in allow:
         origin = site.strip().rstrip("/").lower() if isinstance(site, str) else site
         if not isinstance(origin, str) or not ORIGIN.match(origin):
-            raise DefinitionError(
-                source, None, f"'embed: allow': '{site}' is not a site address like https://www.example.org"
-            )
+            raise DefinitionError(source, None, "FS072", at="embed", site=site)
         origins.append(origin)
     return tuple(origins)
 
@@ -385,43 +414,36 @@ def _parse_roster(raw: Any, by_key: dict[str, FieldDefinition], source: str) -> 
     if raw is None:
         return None
     if not isinstance(raw, dict) or not isinstance(raw.get("people"), list) or not raw["people"]:
-        raise DefinitionError(source, None, "'roster' must be a mapping with 'people' (a non-empty list)")
+        raise DefinitionError(source, None, "FS090", at="roster")
     _no_unknown_keys(raw, {"people", "other"}, source, None)
     people = []
     for index, item in enumerate(raw["people"], start=1):
-        where = f"'roster': person {index}"
         if not isinstance(item, dict):
-            raise DefinitionError(source, None, f"{where} must be a mapping (role, name, email, title, phone)")
+            raise DefinitionError(source, None, "FS091", at="roster", index=index)
         unknown = sorted(set(map(str, item)) - {"role", *ROSTER_PARTS})
         if unknown:
-            raise DefinitionError(source, None, f"{where}: unknown setting(s): {', '.join(unknown)}")
+            raise DefinitionError(source, None, "FS092", at="roster", index=index, names=", ".join(unknown))
         role = item.get("role")
         if not isinstance(role, str) or not role.strip():
-            raise DefinitionError(source, None, f"{where} needs 'role', e.g. Ordinarie ledamot")
+            raise DefinitionError(source, None, "FS093", at="roster", index=index)
         for part, (types, needed) in ROSTER_PARTS.items():
             key = item.get(part)
             if key is None and not needed:
                 continue
             if not isinstance(key, str) or key not in by_key or by_key[key].type not in types:
-                allowed = " or ".join(sorted(types))
-                raise DefinitionError(
-                    source, None, f"{where}: '{part}' must name a field of type {allowed}, not {key!r}"
-                )
+                raise DefinitionError(source, None, "FS094", at="roster", index=index, part=part,
+                                      allowed=" or ".join(sorted(types)), given=repr(key))
         people.append(RosterPerson(role=role.strip(), **{part: item.get(part) for part in ROSTER_PARTS}))
     other = raw.get("other")
     if other is not None and (not isinstance(other, str) or other not in by_key):
-        raise DefinitionError(source, None, f"'roster': 'other' must name a field of this form, not {other!r}")
+        raise DefinitionError(source, None, "FS095", at="roster", given=repr(other))
     return RosterDefinition(people=tuple(people), other=other)
 
 
-# newsletter setting -> the field types it may name
-NEWSLETTER_ROLES = {
-    "email": {"email"},
-    "when": {"yesno", "consent"},
-    "name": {"text"},
-    "organisation": {"organisation", "text"},
-    "sign_up": None,  # true or false, not a field
-}
+# newsletter settings; which field types each may name is the types' own (FieldType.newsletter_roles);
+# sign_up is true or false, not a field
+NEWSLETTER_ROLES = ("email", "when", "name", "organisation")
+NEWSLETTER_KEYS = (*NEWSLETTER_ROLES, "sign_up")
 
 
 def _parse_newsletter(raw: Any, by_key: dict[str, FieldDefinition], source: str) -> NewsletterDefinition | None:
@@ -435,24 +457,24 @@ def _parse_newsletter(raw: Any, by_key: dict[str, FieldDefinition], source: str)
     if raw is None:
         return None
     if not isinstance(raw, dict) or "email" not in raw:
-        raise DefinitionError(source, None, "'newsletter' must be a mapping with at least 'email' (an email field)")
-    unknown = sorted(set(map(str, raw)) - set(NEWSLETTER_ROLES))
+        raise DefinitionError(source, None, "FS080", at="newsletter")
+    unknown = sorted(set(map(str, raw)) - set(NEWSLETTER_KEYS))
     if unknown:
-        raise DefinitionError(source, None, f"'newsletter': unknown setting(s): {', '.join(unknown)}")
+        raise DefinitionError(source, None, "FS081", at="newsletter", names=", ".join(unknown))
     sign_up = _flag(raw.get("sign_up", False), source, None, "newsletter: sign_up")
     for role, key in raw.items():
-        types = NEWSLETTER_ROLES[role]
-        if types is None:
+        if role not in NEWSLETTER_ROLES:
             continue
+        types = {t.name for t in FIELD_TYPES.values() if role in t.newsletter_roles}
         if not isinstance(key, str) or key not in by_key:
-            raise DefinitionError(source, None, f"'newsletter': '{role}' must name a field of this form, not {key!r}")
+            raise DefinitionError(source, None, "FS082", at="newsletter", role=role, given=repr(key))
         if by_key[key].type not in types:
             allowed = " or ".join(sorted(types))
             raise DefinitionError(
-                source, key, f"'newsletter': '{role}' must name a {allowed} field, not a {by_key[key].type} field"
+                source, key, "FS083", at="newsletter", role=role, allowed=allowed, type=by_key[key].type
             )
     when = raw.get("when")
-    when_answer = by_key[when].choices[0].key if when and by_key[when].type == "yesno" else True
+    when_answer = field_type(by_key[when].type).signs_up(by_key[when]) if when else True
     return NewsletterDefinition(
         email=raw["email"],
         when=when,
@@ -472,50 +494,31 @@ def _moment(value: Any, source: str, name: str, end_of_day: bool) -> datetime | 
             text = value.strip()
             value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
         except ValueError:
-            raise DefinitionError(source, None, f"'{name}' is not a date (YYYY-MM-DD or YYYY-MM-DD HH:MM)") from None
+            raise DefinitionError(source, None, "FS020", name=name) from None
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=TIMEZONE)
     if isinstance(value, date):
         day = value + timedelta(days=1) if end_of_day else value
         return datetime.combine(day, time(0, 0), tzinfo=TIMEZONE)
-    raise DefinitionError(source, None, f"'{name}' is not a date (YYYY-MM-DD or YYYY-MM-DD HH:MM)")
+    raise DefinitionError(source, None, "FS020", name=name)
 
 
 def _no_unknown_keys(raw: dict, allowed: set[str], source: str, key: str | None) -> None:
     unknown = sorted(set(raw) - allowed)
     if unknown:
-        raise DefinitionError(source, key, f"unknown setting(s): {', '.join(map(str, unknown))}")
+        raise DefinitionError(source, key, "FS005", at=str(unknown[0]), names=", ".join(map(str, unknown)))
+
+
+def _failing(source: str, key: str | None):
+    def fail(code: str, **values):
+        raise DefinitionError(source, key, code, **values)
+
+    return fail
 
 
 def _flag(value: Any, source: str, key: str | None, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise DefinitionError(source, key, f"'{name}' must be true or false")
-    return value
-
-
-def _keys(value: Any, source: str, key: str, name: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise DefinitionError(source, key, f"'{name}' must be a list of field keys")
-    return tuple(value)
+    return checks.flag(value, name, _failing(source, key))
 
 
 def _text(value: Any, source: str, key: str | None, name: str) -> str:
-    if not isinstance(value, str):
-        raise DefinitionError(source, key, f"'{name}' must be text")
-    return value.strip()
-
-
-def _positive(value: Any, source: str, key: str, name: str) -> int | None:
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise DefinitionError(source, key, f"'{name}' must be a whole number, at least 1")
-    return value
-
-
-def _number(value: Any, source: str, key: str, name: str) -> float | None:
-    if value is None:
-        return None
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise DefinitionError(source, key, f"'{name}' must be a number")
-    return value
+    return checks.text(value, name, _failing(source, key))

@@ -10,14 +10,41 @@ from typing import Any
 
 
 class DefinitionError(ValueError):
-    """A definition that cannot be used; names the file, the field and the reason."""
+    """A definition that cannot be used: a catalogue code (definitions/errors.py) and its values, the file,
+    the field and, for a file read from YAML, the line and column of the node it is about.
 
-    def __init__(self, source: str, field_key: str | None, reason: str):
+    `at` names the setting the error is about (default: the `name` value), so its line can be found.
+    `reason` is the English message; `message("sv")` the Swedish one.
+    """
+
+    def __init__(self, source: str, field_key: str | None, code: str, *, at: str | None = None, **values: Any):
+        from .errors import message  # the catalogue; imported here as schema is the package's first module
+
         self.source = source
         self.field_key = field_key
-        self.reason = reason
-        where = f"{source}: field '{field_key}'" if field_key else source
-        super().__init__(f"{where}: {reason}")
+        self.code = code
+        self.values = values
+        self.at = at if at is not None else values.get("name")
+        self.reason = message(code, "en", **values)
+        self.line: int | None = None  # 1-based, where the YAML node starts
+        self.column: int | None = None
+        super().__init__(self.reason)
+
+    def message(self, language: str = "en") -> str:
+        from .errors import message
+
+        return message(self.code, language, **self.values)
+
+    def describe(self, language: str = "en") -> str:
+        """file:line:column: code field: message, as compilers write it (without a line when not from a file)."""
+        where = f"{self.source}:{self.line}:{self.column}" if self.line else self.source
+        field = ""
+        if self.field_key:
+            field = f"fältet ”{self.field_key}”: " if language == "sv" else f"field '{self.field_key}': "
+        return f"{where}: {self.code} {field}{self.message(language)}"
+
+    def __str__(self) -> str:
+        return self.describe("en")
 
 
 # Texts a definition may also carry in English (`label_en`, ...); where one is missing the Swedish shows.
@@ -66,6 +93,10 @@ class FieldDefinition(Translated):
     person: tuple[str, ...] = ()  # email: other fields about the person the address belongs to (erased with it)
     label_en: str = ""  # English versions (see Translated); "" when the definition has none
     help_en: str = ""
+    min_label: str = ""  # scale: the words at its ends (max_value is its top)
+    max_label: str = ""
+    min_label_en: str = ""
+    max_label_en: str = ""
 
     def choice_label(self, key: str, language: str = LANGUAGES[0]) -> str:
         """The label of an option (in `language` when the definition has it), or the key itself when the
@@ -188,6 +219,13 @@ class FormDefinition(Translated):
         return next(f for f in self.fields if f.key == key)
 
     @property
+    def organisation_field(self) -> FieldDefinition | None:
+        """The question naming the answering organisation (FieldType.names_organisation), if there is one."""
+        from .registry import field_type  # the registry is built on this module
+
+        return next((f for f in self.fields if field_type(f.type).names_organisation), None)
+
+    @property
     def last_day(self) -> date | None:
         """The last day answers are taken, in the closing time's own zone."""
         return (self.closes - timedelta(microseconds=1)).date() if self.closes else None
@@ -255,7 +293,9 @@ def _roster_from_json(data: dict | None) -> RosterDefinition | None:
 
 # Settings added after definitions were first stored: left out of the stored JSON while unset, so a
 # definition that does not use them keeps its version.
-LATER_SETTINGS = {"purpose", "roster", "images", "sign_up"}
+LATER_SETTINGS = {
+    "purpose", "roster", "images", "sign_up", "live_only", "record", "record_series", "min_label", "max_label",
+}  # fmt: skip
 
 
 def _without_empty_translations(data: Any) -> Any:

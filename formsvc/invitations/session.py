@@ -54,9 +54,8 @@ def current_answer(invitation: Invitation) -> Response | None:
 
 def fix_organisation(definition: FormDefinition, invitation: Invitation, formdata: MultiDict) -> None:
     """The organisation field holds the invitation's organisation, whatever was sent."""
-    for spec in definition.fields:
-        if spec.type == "organisation":
-            formdata[spec.key] = invitation.organisation.name
+    if definition.organisation_field:
+        formdata[definition.organisation_field.key] = invitation.organisation.name
 
 
 def answer_formdata(definition: FormDefinition, response: Response) -> MultiDict:

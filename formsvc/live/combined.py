@@ -15,7 +15,7 @@ from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Font
 
 from ..aggregate import QuestionResult, Tally, current_tally, ranking
-from ..definitions import FormDefinition
+from ..definitions import FormDefinition, field_type
 from ..export import SafeCells, local_time
 from ..extensions import db
 from ..models import AnswerValue, Response
@@ -58,7 +58,7 @@ def combined_results(definition: FormDefinition) -> list[Combined]:
     )
     found = []
     for spec in definition.fields:
-        asked = [r for r in rounds if r.field == spec.key and spec.type == "ranking"]
+        asked = [r for r in rounds if r.field == spec.key and field_type(spec.type).live_question]
         if not asked:
             continue
         included = [r for r in asked if r.rank == spec.rank]

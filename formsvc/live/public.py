@@ -10,6 +10,7 @@ from flask_babel import gettext
 
 from ..catalog import catalog
 from ..database import read_only
+from ..definitions import field_type
 from ..extensions import db, limiter
 from ..security import vote_limit
 from . import codes
@@ -48,7 +49,7 @@ def _takes_votes(live_round: LiveRound) -> bool:
     """Open, and its form still has the question (a definition may change between meetings)."""
     definition = catalog().get(live_round.form_slug)
     question = definition and next((f for f in definition.fields if f.key == live_round.field), None)
-    return live_round.is_open and question is not None and question.type == "ranking"
+    return live_round.is_open and question is not None and field_type(question.type).live_question
 
 
 @bp.get("/")

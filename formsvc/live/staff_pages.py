@@ -15,6 +15,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from ..audit import audit
 from ..catalog import catalog
 from ..database import read_only
+from ..definitions import field_type
 from ..extensions import db
 from ..staff_guard import staff_blueprint
 from . import codes
@@ -69,7 +70,7 @@ def ranking_questions() -> list[SelectChoice]:
         SelectChoice(f"{d.slug}:{f.key}", f"{d.title}: {f.label}")
         for d in sorted(catalog(), key=lambda d: d.title)
         for f in d.fields
-        if f.type == "ranking"
+        if field_type(f.type).live_question
     ]
 
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from ..audit import AuditEvent, audit
 from ..catalog import catalog
+from ..definitions import field_type
 from ..extensions import db
 from ..mail import OutboxMessage
 from ..models import FormVersion, Organisation, Response, utcnow
@@ -164,11 +165,11 @@ def _anonymise_answers(address: str) -> tuple[dict[str, int], dict[str, int]]:
 def _email_fields(stored: dict, slug: str) -> dict[str, set[str]]:
     """Each e-mail field of a stored definition version, with the keys of the fields about its person."""
     current = catalog().get(slug)
-    now = {spec.key: spec.person for spec in current.fields if spec.type == "email"} if current else {}
+    now = {spec.key: spec.person for spec in current.fields if field_type(spec.type).is_address} if current else {}
     return {
         f["key"]: {*(f.get("person") or ()), *now.get(f["key"], ())}
         for f in stored.get("fields", [])
-        if f.get("type") == "email"
+        if field_type(f.get("type")).is_address
     }
 
 

@@ -104,13 +104,11 @@ def submit_form(slug: str):
         form.form_errors.append(gettext("Formuläret kunde inte skickas. Lämna det dolda fältet tomt."))
         return _render_form(definition, form, **shown), 400
     valid = form.validate()
-    organisation = invitation.organisation if invitation else next(
-        (find_by_name(form[s.key].data) for s in definition.fields if s.type == "organisation"), None
-    )
+    asked = definition.organisation_field
+    organisation = invitation.organisation if invitation else asked and find_by_name(form[asked.key].data)
     if valid and organisation is None and definition.one_answer_per_organisation:
         # One answer per organisation needs to know which organisation: it must come from the register.
-        spec = next(s for s in definition.fields if s.type == "organisation")
-        form[spec.key].errors = [gettext("Välj er organisation i listan. Saknas den? Kontakta sekretariatet.")]
+        form[asked.key].errors = [gettext("Välj er organisation i listan. Saknas den? Kontakta sekretariatet.")]
         valid = False
     if not valid:
         return _render_form(definition, form, **shown), 422
@@ -178,11 +176,11 @@ def _voted_already(definition: FormDefinition, given: Response):
 
 def _preset_organisation_type(definition: FormDefinition, formdata: MultiDict) -> None:
     """An organisation picked from the register brings its type, unless the person chose one."""
-    for spec in definition.fields:
-        if spec.type == "organisation" and spec.type_field and not formdata.get(spec.type_field):
-            organisation = find_by_name(formdata.get(spec.key))
-            if organisation:
-                formdata[spec.type_field] = organisation.type
+    spec = definition.organisation_field
+    if spec and spec.type_field and not formdata.get(spec.type_field):
+        organisation = find_by_name(formdata.get(spec.key))
+        if organisation:
+            formdata[spec.type_field] = organisation.type
 
 
 def _render_form(definition: FormDefinition, form, dropped=(), invitation=None, given=None):
@@ -201,7 +199,7 @@ def _render_form(definition: FormDefinition, form, dropped=(), invitation=None, 
 def _register(definition: FormDefinition, invitation=None) -> tuple:
     """The organisations the form's list offers: none without an organisation field or with an invitation,
     which fixes the organisation."""
-    needs_register = invitation is None and any(s.type == "organisation" for s in definition.fields)
+    needs_register = invitation is None and definition.organisation_field is not None
     return register_entries() if needs_register else ()
 
 

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from ..audit import audit
 from ..catalog import catalog
-from ..definitions import FormDefinition, Prefill
+from ..definitions import FormDefinition, Prefill, field_type
 from ..extensions import db
 from ..links import public_url
 from ..organisations import register_entries
@@ -43,7 +43,7 @@ def _share_page(definition: FormDefinition, chosen: Prefill, query: str, status:
     snippet = {"definition": definition, "link": link, "first": first, "options": options}
     short_links = short_links_of(definition.slug)
     allow = embed_allowlist(definition)
-    needs_register = any(spec.type == "organisation" for spec in builder_fields(definition))
+    needs_register = any(field_type(spec.type).names_organisation for spec in builder_fields(definition))
     return render_template(
         "staff/share.html",
         definition=definition,

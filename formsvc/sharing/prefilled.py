@@ -12,17 +12,14 @@ from urllib.parse import urlencode
 
 from markupsafe import Markup
 
-from ..definitions import FieldDefinition, FormDefinition, Prefill, prefill
+from ..definitions import FieldDefinition, FormDefinition, Prefill, field_type, prefill
 from ..links import public_url
-
-# Fields staff may prefill on the share page: values picked from a list, never typed personal data.
-BUILDER_TYPES = {"organisation", "choice", "yesno", "multichoice"}
-# A first question of these types gets one button per option in the e-mail snippet.
-SINGLE_CHOICE = {"choice", "yesno"}
 
 
 def builder_fields(definition: FormDefinition) -> list[FieldDefinition]:
-    return [spec for spec in definition.fields if spec.type in BUILDER_TYPES]
+    """Fields staff may prefill on the share page (FieldType.share_builder): values picked from a list, never
+    typed personal data."""
+    return [spec for spec in definition.fields if field_type(spec.type).share_builder]
 
 
 def picked(definition: FormDefinition, get_list: Callable[[str], Iterable[str]]) -> Prefill:
@@ -52,7 +49,7 @@ class AnswerLink:
 def answer_links(definition: FormDefinition, values: dict[str, list[str]]) -> tuple[FieldDefinition | None, list]:
     """Where the first question is a single choice: per option, a link that opens the form with it chosen."""
     first = definition.fields[0]
-    if first.type not in SINGLE_CHOICE:
+    if not field_type(first.type).single_choice:
         return None, []
     others = {key: chosen for key, chosen in values.items() if key != first.key}
     links = [

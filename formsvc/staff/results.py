@@ -11,7 +11,7 @@ from wtforms.validators import Optional
 
 from ..aggregate import Filters, form_results, organisations_without_answer, response_conditions, text_answers
 from ..catalog import catalog
-from ..definitions import FormDefinition
+from ..definitions import FormDefinition, field_type
 from ..extensions import db
 from ..live.combined import combined_results
 from ..models import Organisation, Response
@@ -23,7 +23,7 @@ TEXTS_PER_PAGE = 50
 
 
 def has_organisations(definition: FormDefinition) -> bool:
-    return any(spec.type == "organisation" for spec in definition.fields)
+    return definition.organisation_field is not None
 
 
 class DayField(DateField):
@@ -86,7 +86,7 @@ def results(slug: str):
 def text_results(slug: str, key: str):
     """Every answer to one free-text question, newest first, a page at a time."""
     definition = catalog().get_or_404(slug)
-    spec = next((s for s in all_questions(definition) if s.key == key and s.type in ("text", "textarea")), None)
+    spec = next((s for s in all_questions(definition) if s.key == key and field_type(s.type).summary == "text"), None)
     if spec is None:
         abort(404)
     form, filters = _filter_form(definition)

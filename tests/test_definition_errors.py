@@ -1,0 +1,94 @@
+"""Definition errors come from a catalogue (formsvc/definitions/errors.py): a code, a message in Swedish and
+English, and the file, line and column of the YAML node the error is about."""
+
+from __future__ import annotations
+
+import re
+import string
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from formsvc.definitions import DefinitionError, load_file
+from formsvc.definitions.errors import CATALOGUE
+
+PACKAGE = Path(__file__).parent.parent / "formsvc" / "definitions"
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@pytest.mark.parametrize("code", sorted(CATALOGUE))
+def test_every_entry_has_both_languages_with_the_same_values(code):
+    entry = CATALOGUE[code]
+    assert re.fullmatch(r"FS\d{3}", entry.code)
+    assert entry.en.strip() and entry.sv.strip() and entry.en != entry.sv
+    assert placeholders(entry.en) == placeholders(entry.sv)
+    assert "'" not in entry.sv.replace("'{", "").replace("}'", "")  # Swedish quotes ”…”, not '…'
+
+
+def test_every_code_raised_is_in_the_catalogue_and_every_entry_is_raised():
+    raised = set()
+    for path in PACKAGE.glob("*.py"):
+        if path.name != "errors.py":
+            raised |= set(re.findall(r'"(FS\d{3})"', path.read_text(encoding="utf-8")))
+    assert raised - set(CATALOGUE) == set()
+    assert set(CATALOGUE) - raised == set()
+
+
+def refused(tmp_path, text: str) -> DefinitionError:
+    path = tmp_path / "prov.yaml"
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    with pytest.raises(DefinitionError) as caught:
+        load_file(path)
+    return caught.value
+
+
+FIELDS = """
+title: Prov
+fields:
+  - key: namn
+    type: text
+    label: Namn
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "line", "column"),
+    [
+        # A setting a type does not take: at that setting, in that field (not the first field).
+        (FIELDS + "  - key: val\n    type: choice\n    label: Val\n    choices: {a: A}\n    rank: 2\n",
+         "FS038", 10, 5),
+        # Checked together (rank larger than the options): at the rank.
+        (FIELDS + "  - key: val\n    type: ranking\n    label: Val\n    rank: 3\n    choices: {a: A, b: B}\n",
+         "FS053", 9, 5),
+        # A key used twice: at the second.
+        (FIELDS + "  - key: namn\n    type: email\n    label: E-post\n", "FS033", 6, 5),
+        # A field that is not a mapping: at the item.
+        (FIELDS + "  - bara text\n", "FS030", 6, 5),
+        # An unknown type in a flow mapping: at "type".
+        (FIELDS + "  - {key: betyg, type: stars, label: Betyg}\n", "FS034", 6, 18),
+        # A missing label: at the field.
+        (FIELDS + "  - key: utan\n    type: text\n", "FS035", 6, 5),
+        # A control character written as an escape, deep in an option: at that field's label key.
+        (FIELDS.replace("label: Namn", 'label: "Na\\0mn"'), "FS004", 5, 5),
+        # Form-level settings: at their key.
+        (FIELDS + "closes: 31 juni\n", "FS020", 6, 1),
+        (FIELDS + "newsletter: {email: namn}\n", "FS083", 6, 1),
+        ("title: Prov\nfields: []\n", "FS011", 2, 1),
+        # Broken YAML: where the parser stopped.
+        ("title: Prov\nfields:\n  - key: [a\n", "FS001", 4, 1),
+    ],
+)
+def test_a_bad_definition_names_its_line_and_column(tmp_path, text, code, line, column):
+    error = refused(tmp_path, text)
+    assert (error.code, error.line, error.column) == (code, line, column), str(error)
+    assert str(error).startswith(f"{tmp_path / 'prov.yaml'}:{line}:{column}: {code} ")
+
+
+def test_the_error_reads_in_swedish_and_english(tmp_path):
+    error = refused(tmp_path, FIELDS + "  - key: val\n    type: choice\n    label: Val\n")
+    assert error.message("en") == "a choice field needs 'choices'" == error.reason
+    assert error.message("sv") == "ett fält av typen choice behöver ”choices”"
