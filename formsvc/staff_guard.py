@@ -14,6 +14,8 @@ rule under /staff belongs to such a blueprint.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, redirect, request, session, url_for
 from flask_login import current_user
 
@@ -49,3 +51,14 @@ def staff_blueprint(name: str, import_name: str, url_prefix: str = "") -> Bluepr
 def is_guarded(app, blueprint_name: str) -> bool:
     """Whether a registered blueprint's pages go through the login guard (for the check in the tests)."""
     return require_login in app.before_request_funcs.get(blueprint_name, [])
+
+
+def with_query(url: str, **changes) -> str:
+    """`url` with this request's query parameters (a list's filters and page), `changes` replacing some.
+
+    The parameters go into the query string only, never into url_for's arguments: there a crafted `?slug=`
+    or `?endpoint=` failed the page (500) and `?_external=1&_scheme=...` changed where its links went."""
+    args = request.args.to_dict(flat=False)
+    args.update({key: [value] for key, value in changes.items()})
+    query = urlencode(args, doseq=True)
+    return f"{url}?{query}" if query else url

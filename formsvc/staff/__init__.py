@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Flask
 
 from ..extensions import login_manager
+from ..staff_guard import with_query
 from . import audit_log, auth, dashboard, exports, organisations, outbox, responses, results, retention, roster
 from .blueprint import bp
 
@@ -21,4 +22,5 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(auth.load_user)
     login_manager.login_view = "staff.login"
     app.register_blueprint(bp)
+    app.jinja_env.globals["with_query"] = with_query
     app.cli.add_command(auth.staff_cli)
