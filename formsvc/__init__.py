@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from . import (
+    access,
     access_log,
     catalog,
     config,
@@ -53,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     newsletter.init_app(app)
     records.init_app(app)
     staff.init_app(app)
+    access.init_app(app)
     retention.init_app(app)
     sharing.init_app(app)
     live.init_app(app)

@@ -1,0 +1,119 @@
+"""Staff roles as an Administratör manages them: accounts, roles, forms given to a Läsare, the audit log,
+the menu each role sees, and `formsvc staff add --role`. Which role may open which page is in
+test_authorisation.py's matrix."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from helpers import csrf_token, login
+from test_authorisation import role_account
+
+from formsvc.access.models import FormGrant
+from formsvc.audit import AuditEvent
+from formsvc.extensions import db
+from formsvc.staff.models import StaffUser
+
+
+def account(app, email: str) -> StaffUser:
+    with app.app_context():
+        user = db.session.scalar(sa.select(StaffUser).filter_by(email=email))
+        db.session.expunge(user)
+        return user
+
+
+def audit_actions(app) -> list[tuple[str, str, dict]]:
+    with app.app_context():
+        events = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id))
+        return [(e.action, e.target, e.detail) for e in events]
+
+
+def test_an_administrator_adds_a_lasare_gives_a_form_and_the_lasare_reads_only_that(app, staff_client):
+    token = csrf_token(staff_client, "/staff/accounts/")
+    added = staff_client.post(
+        "/staff/accounts/", data={"csrf_token": token, "email": "Ny@Example.org", "role": "lasare"})
+    assert added.status_code == 303
+    page = staff_client.get("/staff/accounts/").get_data(as_text=True)
+    password = re.search(r"<code>([^<]+)</code>", page).group(1)
+    assert "visas bara nu" in page
+    assert "<code>" not in staff_client.get("/staff/accounts/").get_data(as_text=True)  # shown once
+    user = account(app, "ny@example.org")
+    assert user.role == "lasare" and password not in user.password_hash
+
+    staff_client.post(f"/staff/accounts/{user.id}/forms", data={"csrf_token": token, "slug": "anslutning"})
+    reader = app.test_client()
+    assert login(reader, "ny@example.org", password).status_code == 303
+    assert reader.get("/staff/forms/anslutning/results").status_code == 200
+    refused = reader.get("/staff/forms/nominering/results")
+    assert refused.status_code == 403
+    assert "behörighet" in refused.get_data(as_text=True)
+
+    staff_client.post(f"/staff/accounts/{user.id}/forms/anslutning/take", data={"csrf_token": token})
+    assert reader.get("/staff/forms/anslutning/results").status_code == 403  # at once, same session
+    actions = [(a, t) for a, t, _ in audit_actions(app)]
+    assert ("staff_added", "ny@example.org") in actions
+    assert ("staff_form_given", "ny@example.org") in actions
+    assert ("staff_form_taken", "ny@example.org") in actions
+
+
+def test_a_role_change_applies_at_once_and_is_in_the_audit_log(app, staff_client):
+    email, password = role_account(app, "roll@example.org", "handlaggare")
+    other = app.test_client()
+    assert login(other, email, password).status_code == 303
+    assert other.get("/staff/organisations").status_code == 200
+    user = account(app, email)
+    token = csrf_token(staff_client, "/staff/accounts/")
+    assert staff_client.post(f"/staff/accounts/{user.id}/role",
+                             data={"csrf_token": token, "role": "lasare"}).status_code == 303
+    assert other.get("/staff/organisations").status_code == 403
+    assert ("staff_role_changed", email, {"old": "handlaggare", "new": "lasare"}) in audit_actions(app)
+
+
+def test_the_last_administrator_cannot_lose_the_role(app, staff, staff_client):
+    """Bad input tried: the only Administratör makes themself a Läsare; refused, nobody is locked out."""
+    me = account(app, staff[0])
+    token = csrf_token(staff_client, "/staff/accounts/")
+    answer = staff_client.post(f"/staff/accounts/{me.id}/role", data={"csrf_token": token, "role": "lasare"})
+    assert answer.status_code == 303
+    assert account(app, staff[0]).role == "admin"
+    assert "minst en administratör" in staff_client.get("/staff/accounts/").get_data(as_text=True)
+
+
+def test_a_duplicate_or_bad_address_is_refused_next_to_the_field(app, staff, staff_client):
+    """Bad input tried: an existing account's address, and text that is not an address."""
+    token = csrf_token(staff_client, "/staff/accounts/")
+    for email in (staff[0], "inte en adress"):
+        answer = staff_client.post("/staff/accounts/", data={"csrf_token": token, "email": email, "role": "admin"})
+        assert answer.status_code == 422
+        assert 'class="error"' in answer.get_data(as_text=True)
+
+
+def test_the_menu_shows_each_role_only_what_it_may_open(app, staff_client):
+    admin_menu = staff_client.get("/staff/").get_data(as_text=True)
+    assert 'href="/staff/accounts/"' in admin_menu and 'href="/staff/retention"' in admin_menu
+    reader = app.test_client()
+    assert login(reader, *role_account(app, "las@example.org", "lasare", ("anslutning",))).status_code == 303
+    menu = reader.get("/staff/").get_data(as_text=True)
+    for hidden in ("/staff/accounts/", "/staff/retention", "/staff/organisations", "/staff/webhooks/", "/staff/audit"):
+        assert f'href="{hidden}"' not in menu, hidden
+    assert 'href="/staff/password"' in menu
+    handler = app.test_client()
+    assert login(handler, *role_account(app, "hand@example.org", "handlaggare")).status_code == 303
+    menu = handler.get("/staff/").get_data(as_text=True)
+    assert 'href="/staff/organisations"' in menu and 'href="/staff/accounts/"' not in menu
+
+
+def test_staff_add_makes_a_handlaggare_unless_told_and_keeps_a_role_when_only_the_password_changes(app, runner):
+    made = runner.invoke(args=["staff", "add", "cli@example.org", "--generate"])
+    assert made.exit_code == 0, made.output
+    assert account(app, "cli@example.org").role == "handlaggare"
+    runner.invoke(args=["staff", "add", "cli@example.org", "--generate", "--role", "admin"])
+    assert account(app, "cli@example.org").role == "admin"
+    runner.invoke(args=["staff", "add", "cli@example.org", "--generate"])
+    assert account(app, "cli@example.org").role == "admin"
+    wrong = runner.invoke(args=["staff", "add", "cli@example.org", "--generate", "--role", "chef"])
+    assert wrong.exit_code != 0  # bad input tried: a role that does not exist
+    assert ("staff_role_changed", "cli@example.org", {"old": "handlaggare", "new": "admin"}) in audit_actions(app)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(FormGrant)) == 0
