@@ -9,6 +9,7 @@ from flask import Flask
 from . import (
     access,
     access_log,
+    api,
     catalog,
     config,
     database,
@@ -59,5 +60,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     sharing.init_app(app)
     live.init_app(app)
     webhooks.init_app(app)
+    api.init_app(app)
     export.init_app(app)
     return app

@@ -205,6 +205,19 @@ ROUTES: dict[tuple[str, str], Case] = {
         {"endpoint_id": 999999}, LOGIN, 404, LOGIN, handlaggare=403),
     ("POST", "/staff/webhooks/<int:endpoint_id>/delete"): Case(
         {"endpoint_id": 999999}, LOGIN, 404, LOGIN, handlaggare=403),
+    # the read API and its keys (issue 18): without a key everyone gets 401 in JSON, a staff session too
+    # (the API never reads the session); key by key, tests/test_api.py
+    ("GET", "/api/v1/forms"): Case({}, 401, 401, 401),
+    ("GET", "/api/v1/forms/<slug>"): Case({"slug": "anslutning"}, 401, 401, 401),
+    ("GET", "/api/v1/forms/<slug>/answers"): Case({"slug": "anslutning"}, 401, 401, 401),
+    ("GET", "/api/v1/forms/<slug>/answers/<reference>"): Case(
+        lambda w: {"slug": w.owner_slug, "reference": w.owner_reference}, 401, 401, 401, owner=401),
+    ("GET", "/api/v1/organisations"): Case({}, 401, 401, 401),
+    ("GET", "/api/v1/subscribers"): Case({}, 401, 401, 401),
+    ("GET", "/api/v1/openapi.json"): Case({}, 200, 200, 200),
+    ("GET", "/staff/api-keys/"): Case({}, LOGIN, 200, LOGIN, handlaggare=403),
+    ("POST", "/staff/api-keys/"): Case({}, LOGIN, 422, LOGIN, handlaggare=403),
+    ("POST", "/staff/api-keys/<int:key_id>/revoke"): Case({"key_id": 999999}, LOGIN, 404, LOGIN, handlaggare=403),
     # staff accounts and roles (issue 17): Administratörs only; unknown accounts; a POST without fields
     ("GET", "/staff/accounts/"): Case({}, LOGIN, 200, LOGIN, handlaggare=403),
     ("POST", "/staff/accounts/"): Case({}, LOGIN, 422, LOGIN, handlaggare=403),

@@ -11,6 +11,7 @@ from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField
+from wtforms.fields import SelectChoice
 from wtforms.validators import Email, InputRequired, Length
 
 from ..audit import audit
@@ -28,7 +29,7 @@ PASSWORD_SHOWN = "staff_password_once"  # session key: (account id, password), p
 
 
 def _role_choices():
-    return [(role, lazy_gettext(ROLE_LABELS[role])) for role in ROLES]
+    return [SelectChoice(role, lazy_gettext(ROLE_LABELS[role])) for role in ROLES]
 
 
 class AccountForm(FlaskForm):
@@ -45,7 +46,7 @@ class RoleForm(FlaskForm):
 
 
 class GiveForm(FlaskForm):
-    slug = SelectField(lazy_gettext("Formulär"), choices=lambda: [(d.slug, d.title) for d in catalog()])
+    slug = SelectField(lazy_gettext("Formulär"), choices=lambda: [SelectChoice(d.slug, d.title) for d in catalog()])
 
 
 def _account_or_404(staff_id: int) -> StaffUser:
