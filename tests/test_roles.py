@@ -117,3 +117,23 @@ def test_staff_add_makes_a_handlaggare_unless_told_and_keeps_a_role_when_only_th
     assert ("staff_role_changed", "cli@example.org", {"old": "handlaggare", "new": "admin"}) in audit_actions(app)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(FormGrant)) == 0
+
+
+def test_accounts_that_existed_before_roles_become_administrators(app):
+    """Migration access_1 on a database with an account: it becomes an Administratör, so nobody is locked
+    out; an account made afterwards is a Handläggare."""
+    import flask_migrate
+
+    from formsvc.database import MIGRATIONS_DIR
+
+    with app.app_context():
+        flask_migrate.downgrade(directory=MIGRATIONS_DIR, revision="webhooks_1")
+        db.session.execute(sa.text(
+            "INSERT INTO staff_users (email, password_hash, session_token, created_at) "
+            "VALUES ('gammal@example.org', 'x', 'y', CURRENT_TIMESTAMP)"))
+        db.session.commit()
+        flask_migrate.upgrade(directory=MIGRATIONS_DIR, revision="heads")
+        db.session.add(StaffUser(email="ny@example.org", password_hash="x", session_token="y"))
+        db.session.commit()
+        roles = dict(db.session.execute(sa.text("SELECT email, role FROM staff_users")).all())
+    assert roles == {"gammal@example.org": "admin", "ny@example.org": "handlaggare"}
