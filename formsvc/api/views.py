@@ -11,13 +11,13 @@ import binascii
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from ..audit import audit
 from ..catalog import catalog
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models import FormVersion, Organisation, Response
 from ..newsletter.models import CONFIRMED, Subscription
 from .models import ANSWERS, ORGANISATIONS, SUBSCRIBERS, ApiKey, find_key
@@ -26,6 +26,10 @@ from .openapi import SPEC
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 DEFAULT_LIMIT, MAX_LIMIT = 100, 500
 PUBLIC = {"/api/v1/openapi.json"}  # the description itself needs no key
+# Every API route counts against one limit per client address, checked before the key is (floods of
+# guessed keys are counted too). On the blueprint, once per process: a limit on a view would only be
+# checked when the view runs, after a refused key.
+limiter.shared_limit(lambda: current_app.config["FORMSVC_API_LIMIT"], scope="api")(bp)
 
 
 class ApiError(Exception):
@@ -49,6 +53,8 @@ def api_error(error: ApiError):
 
 @bp.errorhandler(HTTPException)
 def http_error(error: HTTPException):
+    if error.code == 429:
+        return error_response(429, "too_many_requests", "Too many requests: wait a while and try again.")
     return error_response(error.code or 500, error.name.lower().replace(" ", "_"), error.description or error.name)
 
 
