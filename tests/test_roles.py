@@ -98,10 +98,14 @@ def test_the_menu_shows_each_role_only_what_it_may_open(app, staff_client):
     for hidden in ("/staff/accounts/", "/staff/retention", "/staff/organisations", "/staff/webhooks/", "/staff/audit"):
         assert f'href="{hidden}"' not in menu, hidden
     assert 'href="/staff/password"' in menu
+    overview = reader.get("/staff/").get_data(as_text=True)  # only the given form, without share links
+    assert 'href="/staff/forms/anslutning/results"' in overview
+    assert 'href="/staff/forms/nominering/results"' not in overview and "/share" not in overview
     handler = app.test_client()
     assert login(handler, *role_account(app, "hand@example.org", "handlaggare")).status_code == 303
     menu = handler.get("/staff/").get_data(as_text=True)
     assert 'href="/staff/organisations"' in menu and 'href="/staff/accounts/"' not in menu
+    assert 'href="/staff/forms/anslutning/share"' in menu and 'href="/staff/forms/nominering/results"' in menu
 
 
 def test_staff_add_makes_a_handlaggare_unless_told_and_keeps_a_role_when_only_the_password_changes(app, runner):

@@ -6,9 +6,10 @@ A new key is shown once, right after it is made; only its hash is kept. Every ch
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -80,7 +81,9 @@ def create():
     form = KeyForm()
     if not form.validate_on_submit():
         return _page(form, 422)
-    expires_at = datetime.combine(form.expires.data, time(23, 59, 59), tzinfo=UTC)
+    # The end of the chosen day where the secretariat is, as the page shows it.
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    expires_at = datetime.combine(form.expires.data, time(23, 59, 59), tzinfo=zone).astimezone(UTC)
     key, plain = new_key(form.name.data.strip(), list(form.forms.data), list(form.scopes.data), expires_at,
                          current_user.email)  # fmt: skip
     db.session.flush()
