@@ -126,7 +126,8 @@ def test_paging_gives_every_answer_once_while_answers_keep_coming(app, client, a
 
 
 def test_bad_parameters_get_400_in_json(app, client, answered):
-    """Bad input tried: a made-up cursor, limits 0 and 501 and "many", a time without zone, an unknown state."""
+    """Bad input tried: a made-up cursor, limits 0 and 501 and "many", a time without zone, an unknown state,
+    an unknown address and a POST."""
     key = make_key(app)
     base = "/api/v1/forms/anslutning/answers?"
     for query, code in [("cursor=bm9wZQ", "bad_cursor"), ("cursor=%%%", "bad_cursor"), ("limit=0", "bad_limit"),
@@ -136,6 +137,8 @@ def test_bad_parameters_get_400_in_json(app, client, answered):
         response = call(client, base + query, key)
         assert response.status_code == 400 and error_code(response) == code, query
     assert error_code(call(client, "/api/v1/finnsinte", key)) == "not_found"
+    posted = client.post("/api/v1/forms", headers={"Authorization": f"Bearer {key}"})  # nothing is written
+    assert posted.status_code == 405 and error_code(posted) == "method_not_allowed"
 
 
 def test_since_and_current(app, client, answered):

@@ -13,7 +13,8 @@ __all__ = ["init_app"]
 
 
 def _not_routed(error):
-    """An /api/ address with no route still answers in JSON; every other address gets the site's page."""
+    """An /api/ address with no route, or a method it does not take, still answers in JSON; every other
+    address gets the site's page."""
     if request.path.startswith(views.bp.url_prefix + "/"):
         return views.http_error(error)
     return errors.http_error(error)
