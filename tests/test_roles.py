@@ -141,3 +141,18 @@ def test_accounts_that_existed_before_roles_become_administrators(app):
         db.session.commit()
         roles = dict(db.session.execute(sa.text("SELECT email, role FROM staff_users")).all())
     assert roles == {"gammal@example.org": "admin", "ny@example.org": "handlaggare"}
+
+
+def test_a_staff_page_missing_from_the_policy_is_for_administrators_only(make_app, staff):
+    """Fails closed: a /staff page someone adds without a line in the policy opens for Administratörs only.
+    Bad input tried: a Handläggare and a Läsare given every form open it."""
+    app = make_app()  # on the database of the `staff` account
+    app.add_url_rule("/staff/ny-sida", "ny_sida", lambda: "ny sida")
+    admin = app.test_client()
+    assert login(admin, *staff).status_code == 303
+    assert admin.get("/staff/ny-sida").status_code == 200
+    for email, role in (("h@example.org", "handlaggare"), ("l@example.org", "lasare")):
+        other = app.test_client()
+        assert login(other, *role_account(app, email, role, ("anslutning", "nominering"))).status_code == 303
+        assert other.get("/staff/ny-sida").status_code == 403
+    assert app.test_client().get("/staff/ny-sida").status_code == 302  # anonymous: to the login page
