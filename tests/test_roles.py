@@ -68,6 +68,7 @@ def test_a_role_change_applies_at_once_and_is_in_the_audit_log(app, staff_client
                              data={"csrf_token": token, "role": "lasare"}).status_code == 303
     assert other.get("/staff/organisations").status_code == 403
     assert ("staff_role_changed", email, {"old": "handlaggare", "new": "lasare"}) in audit_actions(app)
+    assert "Roll ändrad" in staff_client.get("/staff/audit").get_data(as_text=True)
 
 
 def test_the_last_administrator_cannot_lose_the_role(app, staff, staff_client):
