@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from helpers import csrf_token, login
-from test_authorisation import role_account
+from helpers import csrf_token, login, submit
+from test_authorisation import ANSLUTNING_A, role_account
 
 from formsvc.access.models import FormGrant
 from formsvc.audit import AuditEvent
@@ -30,6 +30,7 @@ def audit_actions(app) -> list[tuple[str, str, dict]]:
 
 
 def test_an_administrator_adds_a_lasare_gives_a_form_and_the_lasare_reads_only_that(app, staff_client):
+    assert submit(app.test_client(), "anslutning", ANSLUTNING_A).status_code == 303
     token = csrf_token(staff_client, "/staff/accounts/")
     added = staff_client.post(
         "/staff/accounts/", data={"csrf_token": token, "email": "Ny@Example.org", "role": "lasare"})
@@ -49,6 +50,11 @@ def test_an_administrator_adds_a_lasare_gives_a_form_and_the_lasare_reads_only_t
     assert refused.status_code == 403
     assert "behörighet" in refused.get_data(as_text=True)
 
+    reference = re.search(r'href="/staff/forms/anslutning/responses/([^"/]+)"',
+                          reader.get("/staff/forms/anslutning/responses").get_data(as_text=True)).group(1)
+    answer_page = reader.get(f"/staff/forms/anslutning/responses/{reference}").get_data(as_text=True)
+    assert "/delete" not in answer_page  # no button to what the role may not do
+    assert "/delete" in staff_client.get(f"/staff/forms/anslutning/responses/{reference}").get_data(as_text=True)
     staff_client.post(f"/staff/accounts/{user.id}/forms/anslutning/take", data={"csrf_token": token})
     assert reader.get("/staff/forms/anslutning/results").status_code == 403  # at once, same session
     actions = [(a, t) for a, t, _ in audit_actions(app)]
