@@ -7,7 +7,9 @@ from pathlib import Path
 from flask import Flask
 
 from . import (
+    access,
     access_log,
+    api,
     catalog,
     config,
     database,
@@ -55,9 +57,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     newsletter.init_app(app)
     records.init_app(app)
     staff.init_app(app)
+    access.init_app(app)
     retention.init_app(app)
     sharing.init_app(app)
     live.init_app(app)
     webhooks.init_app(app)
+    api.init_app(app)
     export.init_app(app)
     return app

@@ -112,6 +112,8 @@ def default_settings(instance_path: str) -> dict:
         # Live workshop votes per client address: generous, since a meeting room of a few hundred people on
         # one wifi may reach us through a single address, each voting and changing their vote.
         "FORMSVC_VOTE_LIMIT": "600 per minute",
+        # Read API requests per client address, all /api/v1/ routes together, good keys or bad.
+        "FORMSVC_API_LIMIT": "300 per minute",
         # How many reverse proxies stand in front (X-Forwarded-* is trusted from that many); 0: none.
         "FORMSVC_PROXY_COUNT": 0,
         "FORMSVC_FORM_TOKEN_MAX_AGE": 8 * 3600,  # seconds an embedded form's page stays valid to send

@@ -34,6 +34,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 
+from .access.models import ADMIN
 from .catalog import catalog
 from .config import resource_dir
 from .extensions import db
@@ -108,6 +109,7 @@ def ensure_staff(new_password: bool = False) -> str:
     """The demo staff account with the kept password (set again only when it does not match); the caller commits."""
     password = demo_password(new_password)
     user = find_staff(DEMO_STAFF) or StaffUser(email=DEMO_STAFF)
+    user.role = ADMIN  # the demo shows every page
     if not user.password_hash or not user.check_password(password):
         user.set_password(password)
     db.session.add(user)

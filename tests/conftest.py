@@ -224,8 +224,8 @@ QUICK_STAFF_HASH = generate_password_hash(STAFF_PASSWORD, "pbkdf2:sha256:1000")
 
 
 def staff_user() -> StaffUser:
-    """The test staff account, with the quick hash."""
-    return StaffUser(email=STAFF_EMAIL, password_hash=QUICK_STAFF_HASH, session_token=uuid.uuid4().hex)
+    """The test staff account (an Administratör), with the quick hash."""
+    return StaffUser(email=STAFF_EMAIL, password_hash=QUICK_STAFF_HASH, session_token=uuid.uuid4().hex, role="admin")
 
 
 @pytest.fixture

@@ -1,5 +1,10 @@
-"""The authorisation matrix: every route in the url_map, as an anonymous visitor, as staff, and as someone
-holding a receipt or token for another form and organisation, against an explicit expected table.
+"""The authorisation matrix: every route in the url_map, as an anonymous visitor, as staff of each role, and
+as someone holding a receipt or token for another form and organisation, against an explicit expected table.
+
+Staff roles: the `staff` column is an Administratör; `handlaggare` is a Handläggare (same as `staff` unless
+the line says); `lasare` is a Läsare given the form the URL names (anslutning), `lasare_other` a Läsare given
+another form (prioritering). On /staff routes a Läsare gets 403 unless the line says otherwise; elsewhere
+both Läsare get what `staff` gets.
 
 A route without a line in ROUTES fails test_every_route_has_an_expected_line: add one line per new
 route (method, rule, URL arguments, expected status for each visitor, and its rate limit if it has one).
@@ -49,6 +54,18 @@ class Case:
     limit: str | None = None  # config key of the route's rate limit
     other_args: Args | None = None
     owner_args: Args | None = None
+    handlaggare: int | str | None = None  # None: as staff
+    lasare: int | str | None = None  # None: 403 on /staff routes, else as staff
+    lasare_other: int | str | None = None  # likewise
+
+    def expected(self, who: str, rule: str) -> int | str | None:
+        """What this visitor should get; the staff roles fall back as the module docstring says."""
+        value = getattr(self, who)
+        if who == "handlaggare" and value is None:
+            return self.staff
+        if who in ("lasare", "lasare_other") and value is None:
+            return 403 if rule.startswith("/staff/") else self.staff
+        return value
 
     def url_args(self, who: str, world: World) -> dict:
         chosen = {"other": self.other_args, "owner": self.owner_args}.get(who) or self.args
@@ -72,13 +89,16 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/personuppgifter"): Case({}, 200, 200, 200),
     ("GET", "/healthz"): Case({}, 200, 200, 200),
     ("GET", "/static/<path:filename>"): Case({"filename": "formsvc.css"}, 200, 200, 200),
-    ("GET", "/staff/"): Case({}, LOGIN, 200, LOGIN),
-    ("GET", "/staff/login"): Case({}, 200, 302, 200),
-    ("POST", "/staff/login"): Case({}, 401, 302, 401, data=NO_ACCOUNT, limit="FORMSVC_LOGIN_LIMIT"),
-    ("POST", "/staff/logout"): Case({}, LOGIN, LOGIN, LOGIN),  # staff: logged out, back to the login page
-    ("GET", "/staff/password"): Case({}, LOGIN, 200, LOGIN),
-    ("POST", "/staff/password"): Case({}, LOGIN, 422, LOGIN),  # staff: no fields filled in
-    ("GET", "/staff/retention"): Case({}, LOGIN, 200, LOGIN),
+    ("GET", "/staff/"): Case({}, LOGIN, 200, LOGIN, lasare=200, lasare_other=200),
+    ("GET", "/staff/login"): Case({}, 200, 302, 200, lasare=302, lasare_other=302),
+    ("POST", "/staff/login"): Case(
+        {}, 401, 302, 401, data=NO_ACCOUNT, limit="FORMSVC_LOGIN_LIMIT", lasare=302, lasare_other=302),
+    ("POST", "/staff/logout"): Case(  # staff: logged out, back to the login page
+        {}, LOGIN, LOGIN, LOGIN, lasare=LOGIN, lasare_other=LOGIN),
+    ("GET", "/staff/password"): Case({}, LOGIN, 200, LOGIN, lasare=200, lasare_other=200),
+    ("POST", "/staff/password"): Case(  # staff: no fields filled in
+        {}, LOGIN, 422, LOGIN, lasare=422, lasare_other=422),
+    ("GET", "/staff/retention"): Case({}, LOGIN, 200, LOGIN, handlaggare=403),
     # the outbox's held and failed mails (issue 15); no such mail: 404
     ("GET", "/staff/outbox"): Case({}, LOGIN, 200, LOGIN),
     ("POST", "/staff/outbox/<int:message_id>/release"): Case({"message_id": 999999}, LOGIN, 404, LOGIN),
@@ -99,9 +119,9 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/staff/newsletter/export.csv"): Case({}, LOGIN, 200, LOGIN),
     ("GET", "/staff/newsletter/export.xlsx"): Case({}, LOGIN, 200, LOGIN),
     ("GET", "/staff/newsletter/<int:subscription_id>/remove"): Case(
-        lambda w: {"subscription_id": w.extra["subscription_id"]}, LOGIN, 200, LOGIN),
+        lambda w: {"subscription_id": w.extra["subscription_id"]}, LOGIN, 200, LOGIN, handlaggare=403),
     ("POST", "/staff/newsletter/<int:subscription_id>/remove"): Case(
-        lambda w: {"subscription_id": w.extra["subscription_id"]}, LOGIN, 303, LOGIN),
+        lambda w: {"subscription_id": w.extra["subscription_id"]}, LOGIN, 303, LOGIN, handlaggare=403),
     # sharing (issue 9)
     ("GET", "/s/<code>"): Case({"code": "finnsinte"}, 404, 404, 404, owner=302,
                                owner_args=lambda w: {"code": w.extra["short_code"]}),
@@ -135,24 +155,24 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("POST", "/staff/organisations/import"): Case({}, LOGIN, 422, LOGIN),
     ("POST", "/staff/organisations/import/confirm"): Case({}, LOGIN, 400, LOGIN),
     # results, answers, exports and the audit log (issue 3)
-    ("GET", "/staff/audit"): Case({}, LOGIN, 200, LOGIN),
-    ("GET", "/staff/forms/<slug>/results"): Case({"slug": "anslutning"}, LOGIN, 200, LOGIN),
+    ("GET", "/staff/audit"): Case({}, LOGIN, 200, LOGIN, handlaggare=403),
+    ("GET", "/staff/forms/<slug>/results"): Case({"slug": "anslutning"}, LOGIN, 200, LOGIN, lasare=200),
     ("GET", "/staff/forms/<slug>/results/<key>"): Case(
-        {"slug": "anslutning", "key": "kontaktperson"}, LOGIN, 200, LOGIN),
-    ("GET", "/staff/forms/<slug>/responses"): Case({"slug": "anslutning"}, LOGIN, 200, LOGIN),
+        {"slug": "anslutning", "key": "kontaktperson"}, LOGIN, 200, LOGIN, lasare=200),
+    ("GET", "/staff/forms/<slug>/responses"): Case({"slug": "anslutning"}, LOGIN, 200, LOGIN, lasare=200),
     ("GET", "/staff/forms/<slug>/responses/<reference>"): Case(
-        {"slug": "anslutning", "reference": "ZZZZ-ZZZZ"}, LOGIN, 404, LOGIN),
+        {"slug": "anslutning", "reference": "ZZZZ-ZZZZ"}, LOGIN, 404, LOGIN, lasare=404),
     ("GET", "/staff/forms/<slug>/responses/<reference>/delete"): Case(
-        {"slug": "anslutning", "reference": "ZZZZ-ZZZZ"}, LOGIN, 404, LOGIN),
+        {"slug": "anslutning", "reference": "ZZZZ-ZZZZ"}, LOGIN, 404, LOGIN, handlaggare=403),
     ("POST", "/staff/forms/<slug>/responses/<reference>/delete"): Case(
-        {"slug": "anslutning", "reference": "ZZZZ-ZZZZ"}, LOGIN, 404, LOGIN),
-    ("GET", "/staff/forms/<slug>/organisations"): Case({"slug": "anslutning"}, LOGIN, 200, LOGIN),
-    ("GET", "/staff/forms/<slug>/export.xlsx"): Case({"slug": "anslutning"}, LOGIN, 200, LOGIN),
-    ("GET", "/staff/forms/<slug>/export.csv"): Case({"slug": "anslutning"}, LOGIN, 200, LOGIN),
+        {"slug": "anslutning", "reference": "ZZZZ-ZZZZ"}, LOGIN, 404, LOGIN, handlaggare=403),
+    ("GET", "/staff/forms/<slug>/organisations"): Case({"slug": "anslutning"}, LOGIN, 200, LOGIN, lasare=200),
+    ("GET", "/staff/forms/<slug>/export.xlsx"): Case({"slug": "anslutning"}, LOGIN, 200, LOGIN, lasare=200),
+    ("GET", "/staff/forms/<slug>/export.csv"): Case({"slug": "anslutning"}, LOGIN, 200, LOGIN, lasare=200),
     # registrar copies (issue 18): a receipt for the answer does not open its copy
     ("GET", "/staff/forms/<slug>/responses/<reference>/diariekopia.pdf"): Case(
-        lambda w: {"slug": w.owner_slug, "reference": w.owner_reference}, LOGIN, 200, LOGIN, owner=LOGIN),
-    ("GET", "/staff/forms/<slug>/diariekopior.pdf"): Case({"slug": "anslutning"}, LOGIN, 200, LOGIN),
+        lambda w: {"slug": w.owner_slug, "reference": w.owner_reference}, LOGIN, 200, LOGIN, owner=LOGIN, lasare=200),
+    ("GET", "/staff/forms/<slug>/diariekopior.pdf"): Case({"slug": "anslutning"}, LOGIN, 200, LOGIN, lasare=200),
     ("GET", "/staff/roster"): Case({}, LOGIN, 200, LOGIN),
     ("GET", "/staff/roster.xlsx"): Case({}, LOGIN, 200, LOGIN),
     # live vote (issue 6): unknown codes and rounds; owner lines still to add
@@ -170,16 +190,41 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/staff/live/<int:round_id>/projektor"): Case({"round_id": 999999}, LOGIN, 404, LOGIN),
     ("POST", "/staff/live/<int:round_id>/resultat"): Case({"round_id": 999999}, LOGIN, 404, LOGIN),
     # webhooks (issue 18): unknown endpoints; a POST without fields is refused next to them
-    ("GET", "/staff/webhooks/"): Case({}, LOGIN, 200, LOGIN),
-    ("GET", "/staff/webhooks/new"): Case({}, LOGIN, 200, LOGIN),
-    ("POST", "/staff/webhooks/new"): Case({}, LOGIN, 422, LOGIN),
-    ("GET", "/staff/webhooks/<int:endpoint_id>"): Case({"endpoint_id": 999999}, LOGIN, 404, LOGIN),
-    ("POST", "/staff/webhooks/<int:endpoint_id>"): Case({"endpoint_id": 999999}, LOGIN, 404, LOGIN),
-    ("POST", "/staff/webhooks/<int:endpoint_id>/disable"): Case({"endpoint_id": 999999}, LOGIN, 404, LOGIN),
-    ("POST", "/staff/webhooks/<int:endpoint_id>/enable"): Case({"endpoint_id": 999999}, LOGIN, 404, LOGIN),
-    ("POST", "/staff/webhooks/<int:endpoint_id>/retry"): Case({"endpoint_id": 999999}, LOGIN, 404, LOGIN),
-    ("GET", "/staff/webhooks/<int:endpoint_id>/delete"): Case({"endpoint_id": 999999}, LOGIN, 404, LOGIN),
-    ("POST", "/staff/webhooks/<int:endpoint_id>/delete"): Case({"endpoint_id": 999999}, LOGIN, 404, LOGIN),
+    ("GET", "/staff/webhooks/"): Case({}, LOGIN, 200, LOGIN, handlaggare=403),
+    ("GET", "/staff/webhooks/new"): Case({}, LOGIN, 200, LOGIN, handlaggare=403),
+    ("POST", "/staff/webhooks/new"): Case({}, LOGIN, 422, LOGIN, handlaggare=403),
+    ("GET", "/staff/webhooks/<int:endpoint_id>"): Case({"endpoint_id": 999999}, LOGIN, 404, LOGIN, handlaggare=403),
+    ("POST", "/staff/webhooks/<int:endpoint_id>"): Case({"endpoint_id": 999999}, LOGIN, 404, LOGIN, handlaggare=403),
+    ("POST", "/staff/webhooks/<int:endpoint_id>/disable"): Case(
+        {"endpoint_id": 999999}, LOGIN, 404, LOGIN, handlaggare=403),
+    ("POST", "/staff/webhooks/<int:endpoint_id>/enable"): Case(
+        {"endpoint_id": 999999}, LOGIN, 404, LOGIN, handlaggare=403),
+    ("POST", "/staff/webhooks/<int:endpoint_id>/retry"): Case(
+        {"endpoint_id": 999999}, LOGIN, 404, LOGIN, handlaggare=403),
+    ("GET", "/staff/webhooks/<int:endpoint_id>/delete"): Case(
+        {"endpoint_id": 999999}, LOGIN, 404, LOGIN, handlaggare=403),
+    ("POST", "/staff/webhooks/<int:endpoint_id>/delete"): Case(
+        {"endpoint_id": 999999}, LOGIN, 404, LOGIN, handlaggare=403),
+    # the read API and its keys (issue 18): without a key everyone gets 401 in JSON, a staff session too
+    # (the API never reads the session); key by key, tests/test_api.py
+    ("GET", "/api/v1/forms"): Case({}, 401, 401, 401, limit="FORMSVC_API_LIMIT"),
+    ("GET", "/api/v1/forms/<slug>"): Case({"slug": "anslutning"}, 401, 401, 401),
+    ("GET", "/api/v1/forms/<slug>/answers"): Case({"slug": "anslutning"}, 401, 401, 401),
+    ("GET", "/api/v1/forms/<slug>/answers/<reference>"): Case(
+        lambda w: {"slug": w.owner_slug, "reference": w.owner_reference}, 401, 401, 401, owner=401),
+    ("GET", "/api/v1/organisations"): Case({}, 401, 401, 401),
+    ("GET", "/api/v1/subscribers"): Case({}, 401, 401, 401),
+    ("GET", "/api/v1/openapi.json"): Case({}, 200, 200, 200),
+    ("GET", "/staff/api-keys/"): Case({}, LOGIN, 200, LOGIN, handlaggare=403),
+    ("POST", "/staff/api-keys/"): Case({}, LOGIN, 422, LOGIN, handlaggare=403),
+    ("POST", "/staff/api-keys/<int:key_id>/revoke"): Case({"key_id": 999999}, LOGIN, 404, LOGIN, handlaggare=403),
+    # staff accounts and roles (issue 17): Administratörs only; unknown accounts; a POST without fields
+    ("GET", "/staff/accounts/"): Case({}, LOGIN, 200, LOGIN, handlaggare=403),
+    ("POST", "/staff/accounts/"): Case({}, LOGIN, 422, LOGIN, handlaggare=403),
+    ("POST", "/staff/accounts/<int:staff_id>/role"): Case({"staff_id": 999999}, LOGIN, 404, LOGIN, handlaggare=403),
+    ("POST", "/staff/accounts/<int:staff_id>/forms"): Case({"staff_id": 999999}, LOGIN, 404, LOGIN, handlaggare=403),
+    ("POST", "/staff/accounts/<int:staff_id>/forms/<slug>/take"): Case(
+        {"staff_id": 999999, "slug": "anslutning"}, LOGIN, 404, LOGIN, handlaggare=403),
 }
 
 
@@ -287,8 +332,41 @@ def _newsletter_and_short_link(world: World) -> None:
         world.extra["subscription_id"], world.extra["short_code"] = subscription.id, link.code
 
 
+ROLE_PASSWORD = "ett långt lösenord för en roll"
+
+
+def role_account(app, email: str, role: str, given: tuple[str, ...] = ()) -> tuple[str, str]:
+    """A staff account of this role, given these forms; returns (email, password)."""
+    from werkzeug.security import generate_password_hash
+
+    from formsvc.access.models import FormGrant
+    from formsvc.extensions import db
+    from formsvc.staff.models import StaffUser
+
+    with app.app_context():
+        user = StaffUser(email=email, role=role, session_token=uuid.uuid4().hex,
+                         password_hash=generate_password_hash(ROLE_PASSWORD, "pbkdf2:sha256:1000"))
+        db.session.add(user)
+        db.session.flush()
+        db.session.add_all(FormGrant(staff_user_id=user.id, form_slug=slug, given_by="test") for slug in given)
+        db.session.commit()
+    return email, ROLE_PASSWORD
+
+
+def test_every_staff_rule_is_in_the_role_policy(app):
+    """The policy fails closed (a missing rule is for Administratörs only), but every rule should be decided."""
+    from formsvc.access.policy import OPEN, POLICY
+
+    staff_routes = {key for key in app_routes(app) if key[1].startswith("/staff")}
+    missing = sorted(staff_routes - set(POLICY) - OPEN)
+    assert not missing, f"add these to POLICY in formsvc/access/policy.py: {missing}"
+
+
 def test_every_route_answers_each_visitor_as_the_table_says(app, staff, world):
     visitors = {"anonymous": Visitor(app), "staff": Visitor(app, staff), "other": Visitor(app)}
+    visitors["handlaggare"] = Visitor(app, role_account(app, "roll-handlaggare@example.org", "handlaggare"))
+    visitors["lasare"] = Visitor(app, role_account(app, "roll-lasare@example.org", "lasare", ("anslutning",)))
+    visitors["lasare_other"] = Visitor(app, role_account(app, "roll-lasare2@example.org", "lasare", ("prioritering",)))
     visitors["other"].client = world.extra["other"]  # holds a receipt of its own, for another form and org
     visitors["owner"] = Visitor(app)
     visitors["owner"].client = world.extra["owner"]
@@ -296,8 +374,8 @@ def test_every_route_answers_each_visitor_as_the_table_says(app, staff, world):
     for (method, rule), case in sorted(ROUTES.items(), key=lambda item: item[0][1] == "/staff/logout"):
         if (method, rule) not in app_routes(app):
             continue  # reported by test_every_route_has_an_expected_line
-        for who in ("anonymous", "staff", "other", "owner"):
-            expected = getattr(case, who)
+        for who in ("anonymous", "staff", "handlaggare", "lasare", "lasare_other", "other", "owner"):
+            expected = case.expected(who, rule)
             if expected is None:
                 continue
             url = build_url(app, rule, case.url_args(who, world))
@@ -335,7 +413,10 @@ def test_rate_limits_are_shared_by_workers_through_redis(make_app, staff):
             statuses.append(visitor.request(method, url, case.data))
         assert 429 not in [r.status_code for r in statuses[:3]], (method, rule)
         assert statuses[3].status_code == 429, (method, rule, [r.status_code for r in statuses])
-        assert "för många försök" in statuses[3].get_data(as_text=True)
+        if rule.startswith("/api/"):  # the API answers in JSON, in English, like its other errors
+            assert statuses[3].get_json()["error"]["code"] == "too_many_requests"
+        else:
+            assert "för många försök" in statuses[3].get_data(as_text=True)
 
 
 def test_without_redis_the_service_still_takes_answers(make_app):

@@ -355,6 +355,12 @@ def add_a_webhook(page) -> None:
     send_empty(page)
 
 
+def make_an_api_key(page) -> None:
+    page.get_by_label("Namn (vilket system som använder nyckeln)").fill("Diariet")
+    page.get_by_role("checkbox", name="Svar", exact=True).check()
+    send_empty(page)
+
+
 def send_with_mistakes(page) -> None:
     """Representative and substitute the same person, and an e-mail address that is not one."""
     page.get_by_label("Organisation").fill("Region Västmanland")
@@ -494,6 +500,11 @@ PAGES = [
     Page("webbhook-med-fel", "/staff/webhooks/new", 422, then=send_empty, who="staff_page"),
     Page("webbhook-hemlighet", "/staff/webhooks/new", then=add_a_webhook, who="staff_page"),
     Page("webbhook-leveranser", webhook_with_deliveries, who="staff_page"),
+    Page("personalkonton", "/staff/accounts/", who="staff_page"),
+    Page("personalkonto-med-fel", "/staff/accounts/", 422, then=send_empty, who="staff_page"),
+    Page("api-nycklar", "/staff/api-keys/", who="staff_page"),
+    Page("api-nyckel-med-fel", "/staff/api-keys/", 422, then=send_empty, who="staff_page"),
+    Page("api-nyckel-visas", "/staff/api-keys/", then=make_an_api_key, who="staff_page"),
 ]
 
 

@@ -21,6 +21,14 @@ ACTIONS = {
     "answer_accepted": lazy_gettext("Godkänt svar via öppen länk"),
     "answer_rejected": lazy_gettext("Avvisat svar via öppen länk"),
     "staff_password_set": lazy_gettext("Lösenord satt"),
+    "staff_added": lazy_gettext("Personalkonto tillagt"),
+    "staff_role_changed": lazy_gettext("Roll ändrad"),
+    "staff_form_given": lazy_gettext("Formulär givet till läsare"),
+    "staff_form_taken": lazy_gettext("Formulär taget från läsare"),
+    "api_key_created": lazy_gettext("API-nyckel skapad"),
+    "api_key_revoked": lazy_gettext("API-nyckel återkallad"),
+    "api_request": lazy_gettext("Läst via API:t"),
+    "api_refused": lazy_gettext("Nekad API-nyckel"),
 }
 
 

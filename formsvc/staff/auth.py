@@ -23,6 +23,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import EqualTo, InputRequired, Length
 
+from ..access.models import HANDLAGGARE, ROLES
 from ..audit import audit
 from ..extensions import db, limiter
 from ..models import utcnow
@@ -191,8 +192,13 @@ def staff_cli() -> None:
 @staff_cli.command("add")
 @click.argument("email")
 @click.option("--generate", is_flag=True, help="Generate a password and print it.")
-def add_command(email: str, generate: bool) -> None:
-    """Add a staff account, or set a new password for it.
+@click.option(
+    "--role", type=click.Choice(ROLES), default=None,
+    help="admin (Administratör), handlaggare (Handläggare, the default for a new account) or lasare (Läsare). "
+    "An existing account keeps its role unless this is given.",
+)
+def add_command(email: str, generate: bool, role: str | None) -> None:
+    """Add a staff account, or set a new password (and, with --role, a new role) for it.
 
     Asks for the password, or reads it from standard input when that is not a terminal.
     """
@@ -207,11 +213,15 @@ def add_command(email: str, generate: bool) -> None:
         password = sys.stdin.readline().rstrip("\n")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise click.ClickException(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
-    user = find_staff(email) or StaffUser(email=email)
+    user = find_staff(email) or StaffUser(email=email, role=HANDLAGGARE)
     user.set_password(password)
+    if role and role != user.role:
+        if user.id is not None:
+            audit("staff_role_changed", target=email, actor="system", old=user.role, new=role)
+        user.role = role
     db.session.add(user)
-    audit("staff_password_set", target=email, actor="system")
+    audit("staff_password_set", target=email, actor="system", role=user.role)
     db.session.commit()
-    click.echo(f"Staff account {email} is ready.")
+    click.echo(f"Staff account {email} ({user.role}) is ready.")
     if generate:
         click.echo(f"Password: {password}")

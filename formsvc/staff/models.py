@@ -24,6 +24,8 @@ class StaffUser(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # admin (Administratör), handlaggare (Handläggare) or lasare (Läsare): see formsvc/access.
+    role: Mapped[str] = mapped_column(sa.String(20), default="handlaggare")
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
