@@ -700,6 +700,8 @@ def test_without_javascript_every_question_shows_with_when_to_answer_it(visitor_
     page.goto("/f/utvardering")
     expect(page.get_by_label(BETTER)).to_be_visible()
     expect(page.get_by_text(WHEN_TO_ANSWER)).to_be_visible()
+    # The note is under the question's label and read out with it (its description).
+    expect(page.get_by_label(BETTER)).to_have_accessible_description(re.compile("^" + re.escape(WHEN_TO_ANSWER)))
     answer_the_scales(page)
     recommend(page, "Ja")
     page.get_by_label(BETTER).fill("Fler pauser")  # bad input: answered though it does not apply

@@ -124,6 +124,9 @@ def test_the_page_says_when_to_answer_a_conditional_question(villkor):
     assert "Besvaras bara om svaret på ”Deltog du i träffen?” är ”Nej”." in text
     assert "Besvaras bara om svaret på ”Vilka teman vill du höra mer om?” är ”Hälsa” eller ”Arbete”." in text
     assert 'data-show-if="teman" data-show-if-values="halsa arbete"' in html
+    # Under the label, and part of the question's description (read out with it).
+    assert 'aria-describedby="varfor_inte-condition"' in html
+    assert '<fieldset aria-describedby="format-condition">' in html
     english = text_of(client.get("/f/villkor?lang=en"))
     assert "Answer only if the answer to “Deltog du i träffen?” is “No”." in english
 
