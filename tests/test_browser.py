@@ -652,6 +652,74 @@ def test_form_filled_and_sent_with_the_keyboard_only(slug, way, live, visitor, v
     assert {key: stored.get(key) for key in FILLED[slug]} == FILLED[slug]
 
 
+# ---------------------------------------------------------------- conditional questions (show_if)
+
+BETTER = "Vad kunde ha varit bättre?"
+WHEN_TO_ANSWER = "Besvaras bara om svaret på ”Skulle du rekommendera workshoppen till en kollega?” är ”Nej”."
+
+
+def answer_the_scales(page) -> None:
+    for question in ("Workshoppen var meningsfull", "Jag kan använda det vi gick igenom i mitt arbete",
+                     "Upplägget och tiden fungerade bra"):
+        page.get_by_role("group", name=re.compile(re.escape(question))).get_by_label("4", exact=True).check()
+
+
+def recommend(page, answer: str) -> None:
+    page.get_by_role("group", name=re.compile("rekommendera")).get_by_label(answer, exact=True).check()
+
+
+def send_evaluation(page, live) -> dict:
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Skicka utvärderingen").click()
+    assert navigation.value.status == 200
+    return stored_answer(live, re.search(r"/tack/([^/?#]+)", page.url).group(1))
+
+
+def test_a_conditional_question_shows_when_its_condition_holds(visitor, live):
+    """With JavaScript "what could be better" is hidden (and not sent) until "Nej" is picked."""
+    page = visitor
+    page.set_viewport_size(DESKTOP)
+    page.goto("/f/utvardering")
+    better = page.get_by_label(BETTER)
+    expect(better).to_be_hidden()
+    recommend(page, "Nej")
+    expect(better).to_be_visible()
+    expect(page.get_by_text(WHEN_TO_ANSWER)).to_be_visible()
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        assert axe_violations(page) == "", f"the shown conditional question at {size} width"
+        screenshot(page, "utvardering-villkor-visas", size)
+    better.fill("Fler pauser")
+    recommend(page, "Ja")  # changed their mind: the question goes, and what was typed is not sent
+    expect(better).to_be_hidden()
+    expect(better).to_be_disabled()
+    answer_the_scales(page)
+    assert "battre" not in send_evaluation(page, live)
+
+    page.goto("/f/utvardering")
+    answer_the_scales(page)
+    recommend(page, "Nej")
+    page.get_by_label(BETTER).fill("Fler pauser")
+    stored = send_evaluation(page, live)
+    assert (stored["rekommendera"], stored["battre"]) == ("nej", "Fler pauser")
+
+
+def test_without_javascript_every_question_shows_with_when_to_answer_it(visitor_without_js, live):
+    """Without JavaScript the question and its note show; answered when it did not apply, the server drops it."""
+    page = visitor_without_js
+    page.set_viewport_size(DESKTOP)
+    page.goto("/f/utvardering")
+    expect(page.get_by_label(BETTER)).to_be_visible()
+    expect(page.get_by_text(WHEN_TO_ANSWER)).to_be_visible()
+    # The note is under the question's label and read out with it (its description).
+    expect(page.get_by_label(BETTER)).to_have_accessible_description(re.compile("^" + re.escape(WHEN_TO_ANSWER)))
+    answer_the_scales(page)
+    recommend(page, "Ja")
+    page.get_by_label(BETTER).fill("Fler pauser")  # bad input: answered though it does not apply
+    stored = send_evaluation(page, live)
+    assert stored["rekommendera"] == "ja" and "battre" not in stored
+
+
 # ---------------------------------------------------------------- errors are announced
 
 

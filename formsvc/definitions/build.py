@@ -30,7 +30,16 @@ def build_form_class(
 
     def validate(self, extra_validators=None):
         valid = base.validate(self, extra_validators)
+        asked = {spec.key for spec in asked_fields(definition, self)}
+        if len(asked) < len(definition.fields):
+            # A question not asked (its show_if does not hold) is neither required nor checked.
+            for spec in definition.fields:
+                if spec.key not in asked:
+                    getattr(self, spec.key).errors = []
+            valid = not any(field.errors for field in self)
         for rule in rules:
+            if not asked.issuperset(rule.fields):
+                continue
             first, second = (getattr(self, key) for key in rule.fields)
             if _same_answer(first.data, second.data):
                 second.errors = [*second.errors, translate(rule.message)]
@@ -47,9 +56,15 @@ def _same_answer(first: Any, second: Any) -> bool:
     return bool(first.strip()) and first.strip().casefold() == second.strip().casefold()
 
 
+def asked_fields(definition: FormDefinition, form: wtforms.Form) -> list[FieldDefinition]:
+    """The questions this filled-in form asked: those whose `show_if` holds for what it says (and all without)."""
+    return definition.asked_fields(lambda key: _storable(getattr(form, key).data))
+
+
 def form_answers(definition: FormDefinition, form: wtforms.Form) -> dict[str, Any]:
-    """The answers as JSON-ready data: text, option keys, lists of keys, numbers, ISO dates."""
-    return {spec.key: _storable(getattr(form, spec.key).data) for spec in definition.fields}
+    """The answers as JSON-ready data: text, option keys, lists of keys, numbers, ISO dates; a question not
+    asked (its show_if does not hold) is left out, whatever was posted for it."""
+    return {spec.key: _storable(getattr(form, spec.key).data) for spec in asked_fields(definition, form)}
 
 
 def _storable(value: Any) -> Any:

@@ -134,6 +134,19 @@ CATALOGUE: dict[str, Entry] = {
               "”roster”: person {index}: ”{part}” måste vara ett fält av typen {allowed}, inte {given}"),
         Entry("FS095", "'roster': 'other' must name a field of this form, not {given}",
               "”roster”: ”other” måste vara ett fält i formuläret, inte {given}"),
+        # Conditional questions (show_if)
+        Entry("FS100", "'show_if' must be a mapping with 'field' (a field key) and 'values' (a list of "
+              "its option keys)",
+              "”show_if” måste vara en mappning med ”field” (ett fälts nyckel) och ”values” (en lista med dess "
+              "alternativs nycklar)"),
+        Entry("FS101", "'show_if': '{other}' is not a field of this form",
+              "”show_if”: ”{other}” är inget fält i formuläret"),
+        Entry("FS102", "'show_if': '{other}' must come before this field (or is this field itself)",
+              "”show_if”: ”{other}” måste komma före det här fältet (eller är det här fältet självt)"),
+        Entry("FS103", "'show_if': '{other}' is a {type} field, which has no options",
+              "”show_if”: ”{other}” är ett fält av typen {type}, som inte har några alternativ"),
+        Entry("FS104", "'show_if': '{value}' is not an option of '{other}' (its options: {known})",
+              "”show_if”: ”{value}” är inget alternativ i ”{other}” (dess alternativ: {known})"),
     )
 }  # fmt: skip
 

@@ -27,6 +27,7 @@ from .schema import (
     NewsletterDefinition,
     RosterDefinition,
     RosterPerson,
+    ShowIf,
     definition_version,
 )
 
@@ -46,7 +47,9 @@ RETENTION_ACTIONS = ("anonymise", "delete")
 # An origin a form may be embedded in: scheme, host (optionally *.domain), port; no path.
 ORIGIN = re.compile(r"^https?://(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$")
 # What every field may have; the rest are its type's own settings (FieldType.settings).
-FIELD_KEYS = {"key", "type", "label", "required", "help", "choices", "label_en", "help_en", "choices_en"}
+FIELD_KEYS = {
+    "key", "type", "label", "required", "help", "choices", "label_en", "help_en", "choices_en", "show_if",
+}  # fmt: skip
 
 # Control characters (not tab or newline): no text a person reads holds them, PostgreSQL cannot store NUL,
 # and YAML lets them in through escapes such as "\0".
@@ -180,6 +183,7 @@ def parse_definition(raw: Any, slug: str, source: str = "<definition>") -> FormD
         spec = _parse_field(raw_field, index, source)
         if any(f.key == spec.key for f in form_fields):
             raise DefinitionError(source, spec.key, "FS033", at="key")
+        _check_show_if(spec, form_fields, {f.get("key") for f in raw_fields if isinstance(f, dict)}, source)
         form_fields.append(spec)
     by_key = {f.key: f for f in form_fields}
     for spec in form_fields:
@@ -314,10 +318,47 @@ def _parse_field(raw: Any, index: int, source: str) -> FieldDefinition:
         label_en=checks.text(raw.get("label_en", ""), "label_en", fail),
         help_en=checks.text(raw.get("help_en", ""), "help_en", fail),
         choices=choices,
+        show_if=_parse_show_if(raw.get("show_if"), fail),
         **settings,
     )
     field_type.check(spec, fail)
     return spec
+
+
+def _parse_show_if(raw: Any, fail) -> ShowIf | None:
+    """`show_if: {field: <key>, values: [<option key>, ...]}`: its shape; _check_show_if checks the names."""
+    if raw is None:
+        return None
+    values = raw.get("values") if isinstance(raw, dict) else None
+    if (
+        not isinstance(raw, dict)
+        or set(raw) != {"field", "values"}
+        or not isinstance(raw["field"], str)
+        or not isinstance(values, list)
+        or not values
+        or not all(isinstance(v, str) for v in values)
+    ):
+        fail("FS100", at="show_if")
+    return ShowIf(field=raw["field"], values=tuple(values))
+
+
+def _check_show_if(spec: FieldDefinition, earlier: list[FieldDefinition], keys: set, source: str) -> None:
+    """The condition names an earlier field with options, and options it has (a page asks in order)."""
+    condition = spec.show_if
+    if condition is None:
+        return
+    by_key = {f.key: f for f in earlier}
+    if condition.field not in by_key:
+        code = "FS102" if condition.field in keys else "FS101"
+        raise DefinitionError(source, spec.key, code, at="show_if", other=condition.field)
+    other = by_key[condition.field]
+    if not other.choices:
+        raise DefinitionError(source, spec.key, "FS103", at="show_if", other=other.key, type=other.type)
+    known = {c.key for c in other.choices}
+    unknown = [v for v in condition.values if v not in known]
+    if unknown:
+        raise DefinitionError(source, spec.key, "FS104", at="show_if", other=other.key, value=unknown[0],
+                              known=", ".join(c.key for c in other.choices))
 
 
 def _parse_choices(raw: Any, source: str, key: str) -> tuple[Choice, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -74,6 +75,20 @@ class Choice(Translated):
 
 
 @dataclass(frozen=True)
+class ShowIf:
+    """`show_if`: the field is asked only when the earlier option field `field` has one of `values`."""
+
+    field: str
+    values: tuple[str, ...]
+
+    def holds(self, answers: dict[str, Any]) -> bool:
+        """Whether these answers (of the fields asked) meet the condition."""
+        given = answers.get(self.field)
+        picked = given if isinstance(given, list) else [given]
+        return any(value in self.values for value in picked)
+
+
+@dataclass(frozen=True)
 class FieldDefinition(Translated):
     """One question. Which attributes matter depends on the type; the loader checks that."""
 
@@ -97,6 +112,7 @@ class FieldDefinition(Translated):
     max_label: str = ""
     min_label_en: str = ""
     max_label_en: str = ""
+    show_if: ShowIf | None = None  # asked only when this holds (see asked_fields)
 
     def choice_label(self, key: str, language: str = LANGUAGES[0]) -> str:
         """The label of an option (in `language` when the definition has it), or the key itself when the
@@ -218,6 +234,16 @@ class FormDefinition(Translated):
     def field(self, key: str) -> FieldDefinition:
         return next(f for f in self.fields if f.key == key)
 
+    def asked_fields(self, answer: Callable[[str], Any]) -> list[FieldDefinition]:
+        """The fields these answers were asked (a field whose `show_if` does not hold was not), in order;
+        `answer(key)` gives a field's answer. A condition on a field not asked does not hold."""
+        asked, answers = [], {}
+        for spec in self.fields:
+            if spec.show_if is None or spec.show_if.holds(answers):
+                asked.append(spec)
+                answers[spec.key] = answer(spec.key)
+        return asked
+
     @property
     def organisation_field(self) -> FieldDefinition | None:
         """The question naming the answering organisation (FieldType.names_organisation), if there is one."""
@@ -260,6 +286,7 @@ class FormDefinition(Translated):
                     **_known(FieldDefinition, raw),
                     "choices": tuple(Choice(**_known(Choice, c)) for c in raw.get("choices") or ()),
                     "person": tuple(raw.get("person") or ()),
+                    "show_if": _show_if_from_json(raw.get("show_if")),
                 }
             )
             for raw in data.get("fields") or ()
@@ -284,6 +311,10 @@ class FormDefinition(Translated):
         return definition
 
 
+def _show_if_from_json(data: dict | None) -> ShowIf | None:
+    return ShowIf(field=data["field"], values=tuple(data["values"])) if data else None
+
+
 def _roster_from_json(data: dict | None) -> RosterDefinition | None:
     if not data:
         return None
@@ -295,6 +326,7 @@ def _roster_from_json(data: dict | None) -> RosterDefinition | None:
 # definition that does not use them keeps its version.
 LATER_SETTINGS = {
     "purpose", "roster", "images", "sign_up", "live_only", "record", "record_series", "min_label", "max_label",
+    "show_if",
 }  # fmt: skip
 
 
