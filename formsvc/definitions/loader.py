@@ -90,18 +90,26 @@ def check_directory(directory: str | Path) -> list[DefinitionError]:
 def load_file(path: str | Path) -> FormDefinition:
     """Read, check and build one definition file; an error names the line and column it is about."""
     path = Path(path)
-    source = str(path)
     try:
-        root = _compose(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise DefinitionError(str(path), None, "FS001", error=error) from error
+    return load_text(text, slug=path.stem, source=str(path))
+
+
+def load_text(text: str, slug: str, source: str) -> FormDefinition:
+    """Read, check and build one definition from its YAML text (a file's, or one stored in a database)."""
+    try:
+        root = _compose(text)
         raw = _construct(root)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+    except yaml.YAMLError as error:
         problem = DefinitionError(source, None, "FS001", error=error)
         mark = getattr(error, "problem_mark", None)
         if mark is not None:
             problem.line, problem.column = mark.line + 1, mark.column + 1
         raise problem from error
     try:
-        return parse_definition(raw, slug=path.stem, source=source)
+        return parse_definition(raw, slug=slug, source=source)
     except DefinitionError as error:
         _locate(error, root)
         raise

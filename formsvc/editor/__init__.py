@@ -1,0 +1,5 @@
+"""The form editor: definitions kept in the database, their drafts, publishing and history.
+
+store.py keeps the definitions (YAML text, as the loader reads it) and the catalog generation that tells
+every worker a publish happened; catalog.py reads them.
+"""
