@@ -20,7 +20,7 @@ from wtforms import HiddenField, StringField
 
 from .config import resource_dir
 from .definitions import DefinitionError, FormDefinition, build_form_class, check_directory, load_directory, load_file
-from .editor import store
+from .editor import publishing, store
 from .extensions import db
 from .i18n import wtforms_translations
 
@@ -168,8 +168,8 @@ def import_command(path: Path) -> None:
     """Check and publish a YAML file, or every *.yaml in a folder: new forms are added, changed ones get a
     new version. Nothing is stored if any file is refused."""
     try:
-        done = store.import_path(path, actor="system")
-    except DefinitionError as error:
+        done = publishing.import_path(path, actor="system")
+    except (DefinitionError, publishing.OptionKeyChanged) as error:
         click.echo(error.describe("en"), err=True)
         sys.exit(1)
     db.session.commit()

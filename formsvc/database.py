@@ -165,7 +165,7 @@ def upgrade_schema() -> None:
 def init_db_command() -> None:
     """Create the database schema, or migrate it to the newest version; then load the forms folder's
     definitions that the database does not have yet (once: later changes are made by staff)."""
-    from .editor.store import import_path  # the editor's store uses this module's helpers
+    from .editor.publishing import import_path  # the editor's store uses this module's helpers
 
     upgrade_schema()
     added = import_path(Path(current_app.config["FORMSVC_FORMS_DIR"]), actor="system", only_new=True)

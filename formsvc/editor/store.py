@@ -5,8 +5,6 @@ Functions here change data and never commit: the request or command that called 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sqlalchemy as sa
 
 from ..audit import audit
@@ -41,12 +39,22 @@ def next_generation() -> int:
     return db.session.scalar(GENERATION) + 1
 
 
-def remember_version(definition: FormDefinition) -> None:
-    """The form_versions row of a published definition, so its history lists it before any answer."""
+def remember_version(definition: FormDefinition, text: str) -> None:
+    """The form_versions row of a published definition with its text, so its history lists it before any
+    answer and it can be published again."""
     connection = db.session.connection()
-    row = {"form_slug": definition.slug, "version": definition.version, "definition": definition.as_json(),
-           "first_seen_at": utcnow()}
-    connection.execute(insert_unless_present(FormVersion.__table__, connection.dialect.name), row)
+    versions = FormVersion.__table__
+    row = {
+        "form_slug": definition.slug,
+        "version": definition.version,
+        "definition": definition.as_json(),
+        "first_seen_at": utcnow(),
+        "text": text,
+    }
+    connection.execute(insert_unless_present(versions, connection.dialect.name), row)
+    # A version first seen when answered (from a file) has no text yet.
+    mine = (versions.c.form_slug == definition.slug) & (versions.c.version == definition.version)
+    connection.execute(sa.update(versions).where(mine, versions.c.text.is_(None)).values(text=text))
 
 
 def publish_text(text: str, slug: str, actor: str, action: str = "form_publish") -> tuple[FormDefinition, str]:
@@ -68,22 +76,9 @@ def publish_text(text: str, slug: str, actor: str, action: str = "form_publish")
     stored.updated_seq = next_generation()
     db.session.info[CHANGED] = True
     db.session.flush()
-    remember_version(definition)
+    remember_version(definition, text)
     audit(action, slug, actor=actor, version=definition.version)
     return definition, outcome
-
-
-def import_path(path: Path, actor: str, only_new: bool = False) -> list[tuple[str, str]]:
-    """Import one YAML file or every *.yaml in a folder; all are checked before any is stored.
-    only_new: leave forms the database has already (init-db loads the shipped set once)."""
-    paths = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
-    texts = [(p.stem, p.read_text(encoding="utf-8")) for p in paths]
-    for slug, text in texts:
-        load_text(text, slug=slug, source=str(path / f"{slug}.yaml" if path.is_dir() else path))
-    if only_new:
-        known = set(db.session.scalars(sa.select(StoredForm.slug)))
-        texts = [(slug, text) for slug, text in texts if slug not in known]
-    return [(slug, publish_text(text, slug, actor, action="form_import")[1]) for slug, text in texts]
 
 
 def export_text(slug: str) -> str | None:

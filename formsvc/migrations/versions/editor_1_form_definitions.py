@@ -1,4 +1,5 @@
-"""Form definitions kept in the database: published text, draft, archived, who changed them and when.
+"""Form definitions kept in the database: published text, draft, archived, who changed them and when;
+the YAML text of each published version (form_versions.text), so it can be published again.
 
 Revision ID: editor_1
 Revises: webhooks_1
@@ -29,8 +30,12 @@ def upgrade():
         sa.UniqueConstraint('slug'),
     )
     op.create_index('ix_form_definitions_updated_seq', 'form_definitions', ['updated_seq'])
+    with op.batch_alter_table('form_versions') as batch:
+        batch.add_column(sa.Column('text', sa.Text(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('form_versions') as batch:
+        batch.drop_column('text')
     op.drop_index('ix_form_definitions_updated_seq', table_name='form_definitions')
     op.drop_table('form_definitions')
