@@ -11,6 +11,7 @@ from . import (
     catalog,
     config,
     database,
+    editor,
     errors,
     export,
     fields,
@@ -59,5 +60,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     sharing.init_app(app)
     live.init_app(app)
     webhooks.init_app(app)
+    editor.init_app(app)
     export.init_app(app)
     return app

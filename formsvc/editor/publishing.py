@@ -32,7 +32,7 @@ class OptionKeyChanged(ValueError):
 
     def __init__(self, field_key: str, old: str, new: str, label: str):
         self.field_key, self.old, self.new, self.label = field_key, old, new, label
-        self.at = "options"
+        self.at = "choices"
         self.line = None
         super().__init__(self.message("en"))
 
