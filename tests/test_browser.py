@@ -355,6 +355,16 @@ def add_a_webhook(page) -> None:
     send_empty(page)
 
 
+def empty_the_title(page) -> None:
+    """The form editor's settings sent without a title (the loader's FS010, shown next to it)."""
+    page.locator("#form-title").fill("")
+    page.get_by_role("button", name="Spara inställningarna").click()
+
+
+def preview_sent_empty(page) -> None:
+    page.get_by_role("button", name="Skicka").click()
+
+
 def send_with_mistakes(page) -> None:
     """Representative and substitute the same person, and an e-mail address that is not one."""
     page.get_by_label("Organisation").fill("Region Västmanland")
@@ -494,6 +504,14 @@ PAGES = [
     Page("webbhook-med-fel", "/staff/webhooks/new", 422, then=send_empty, who="staff_page"),
     Page("webbhook-hemlighet", "/staff/webhooks/new", then=add_a_webhook, who="staff_page"),
     Page("webbhook-leveranser", webhook_with_deliveries, who="staff_page"),
+    Page("formular", "/staff/forms-admin/", who="staff_page"),
+    Page("formular-nytt-med-fel", "/staff/forms-admin/", 422, then=press_the_button, who="staff_page"),
+    Page("formular-redigera", "/staff/forms-admin/utvardering", who="staff_page"),
+    Page("formular-redigera-med-fel", "/staff/forms-admin/utvardering", 422, then=empty_the_title, who="staff_page"),
+    Page("formular-forhandsvisa", "/staff/forms-admin/utvardering/preview", who="staff_page"),
+    Page("formular-forhandsvisa-med-fel", "/staff/forms-admin/utvardering/preview", 422, then=preview_sent_empty,
+         who="staff_page"),
+    Page("formular-versioner", "/staff/forms-admin/utvardering/history", who="staff_page"),
 ]
 
 
