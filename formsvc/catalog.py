@@ -92,7 +92,7 @@ class Catalog:
             generation = cursor.fetchone()[0]
             if generation == self._generation and not force:
                 return
-            cursor.execute(_sql(store.PUBLISHED, engine))
+            cursor.execute(_sql(store.SERVED, engine))
             rows = cursor.fetchall()
         except engine.dialect.loaded_dbapi.Error:  # no form_definitions table yet: the files are the forms
             return
@@ -101,7 +101,10 @@ class Catalog:
             connection.close()
         definitions = dict(self._files)
         parsed = {}
-        for slug, text in rows:
+        for slug, text, archived in rows:
+            if archived:
+                definitions.pop(slug, None)
+                continue
             parsed[slug, text] = self._parsed.get((slug, text)) or store.read(text, slug)
             definitions[slug] = parsed[slug, text]
         self._parsed = parsed

@@ -184,6 +184,7 @@ ROUTES: dict[tuple[str, str], Case] = {
     ("GET", "/staff/forms-admin/<slug>/preview"): Case({"slug": "anslutning"}, LOGIN, 200, LOGIN),
     ("POST", "/staff/forms-admin/<slug>/preview"): Case({"slug": "anslutning"}, LOGIN, 422, LOGIN),
     ("POST", "/staff/forms-admin/<slug>/publish"): Case({"slug": "finnsinte"}, LOGIN, 404, LOGIN),
+    ("POST", "/staff/forms-admin/<slug>/archive"): Case({"slug": "finnsinte"}, LOGIN, 404, LOGIN),
     ("GET", "/staff/forms-admin/<slug>/history"): Case({"slug": "anslutning"}, LOGIN, 200, LOGIN),
     ("POST", "/staff/forms-admin/<slug>/history/<version>/publish"): Case(
         {"slug": "anslutning", "version": "0" * 12}, LOGIN, 404, LOGIN),

@@ -126,3 +126,17 @@ def test_create_from_a_copy_and_from_an_uploaded_file(app, staff_client):
     assert refused.status_code == 422 and "finns redan" in _error_next_to(refused, "slug")
     assert staff_client.get(f"{ADMIN}/trasig").status_code == 404
 
+
+
+def test_an_archived_form_is_not_served_even_from_its_file_and_comes_back(app, staff_client):
+    assert _post(staff_client, "/utvardering/archive", archived="y").status_code == 303
+    assert staff_client.get("/f/utvardering").status_code == 404
+    assert re.search(r"\(utvardering\) Arkiverad", text_of(staff_client.get(f"{ADMIN}/")))
+    assert _post(staff_client, "/utvardering/archive").status_code == 303
+    assert staff_client.get("/f/utvardering").status_code == 200
+
+
+def test_a_second_newsletter_sign_up_form_is_refused(app, staff_client):
+    """Bad input: a copy of nyhetsbrev, whose `newsletter: sign_up: true` would make two sign-up forms."""
+    refused = _post(staff_client, "/new", slug="nyhetsbrev-2", how="copy", source="nyhetsbrev")
+    assert refused.status_code == 422 and "sign_up" in _error_next_to(refused, "source")

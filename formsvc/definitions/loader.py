@@ -60,11 +60,11 @@ def load_directory(directory: str | Path) -> dict[str, FormDefinition]:
     """Every *.yaml in the directory, by slug; the first bad file stops it."""
     paths = sorted(Path(directory).glob("*.yaml"))
     definitions = {d.slug: d for d in (load_file(p) for p in paths)}
-    _one_sign_up_form(definitions.values())
+    one_sign_up_form(definitions.values())
     return definitions
 
 
-def _one_sign_up_form(definitions) -> None:
+def one_sign_up_form(definitions) -> None:
     """The newsletter's pages link to one sign-up form: two forms cannot both be it."""
     sign_up = [d for d in definitions if d.newsletter and d.newsletter.sign_up]
     if len(sign_up) > 1:
@@ -81,7 +81,7 @@ def check_directory(directory: str | Path) -> list[DefinitionError]:
         except DefinitionError as error:
             problems.append(error)
     try:
-        _one_sign_up_form(loaded)
+        one_sign_up_form(loaded)
     except DefinitionError as error:
         problems.append(error)
     return problems

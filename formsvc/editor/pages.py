@@ -311,6 +311,22 @@ def publish(slug: str):
     return redirect(url_for("forms_admin.history", slug=slug), 303)
 
 
+@bp.post("/<slug>/archive")
+def archive(slug: str):
+    """Archive the form (visitors no longer find it; answers, results and exports stay) or bring it back."""
+    archived = request.form.get("archived") == "y"
+    if publishing.stored(slug) is None:
+        text = drafts.text_of(slug, catalog().get(slug))  # a form still served from its file: keep it first
+        if text is None:
+            abort(404)
+        publishing.save_draft(slug, text, _actor())
+    store.set_archived(slug, archived, _actor())
+    db.session.commit()
+    flash(gettext("Formuläret är arkiverat. Besökare hittar det inte längre.") if archived
+          else gettext("Formuläret är inte längre arkiverat."))
+    return redirect(url_for("forms_admin.editor", slug=slug), 303)
+
+
 @bp.get("/<slug>/history")
 def history(slug: str):
     """Each publish with who and when, and what changed from the version before it."""

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask_babel import gettext
 
 from ..audit import AuditEvent
-from ..definitions import DefinitionError, FieldDefinition, FormDefinition, load_text
+from ..definitions import DefinitionError, FieldDefinition, FormDefinition, load_text, one_sign_up_form
 from ..extensions import db
 from ..models import FormVersion, Response, utcnow
 from . import store
@@ -86,6 +86,14 @@ def check(slug: str, text: str) -> tuple[FormDefinition | None, list[Problem]]:
     try:
         definition = store.read(text, slug)
     except DefinitionError as error:
+        return None, [error]
+    from ..catalog import catalog  # the catalog reads this package's store
+
+    others = [d for d in catalog() if d.slug != slug]
+    try:
+        one_sign_up_form([*others, definition])  # the newsletter's pages link to one sign-up form
+    except DefinitionError as error:
+        error.at = "newsletter"
         return None, [error]
     current = published(slug)
     if current is not None and has_answers(slug):

@@ -18,7 +18,10 @@ TABLE = StoredForm.__table__
 # What a worker reads to know whether its catalog is current: one indexed aggregate.
 GENERATION = sa.select(sa.func.coalesce(sa.func.max(TABLE.c.updated_seq), 0))
 CHANGED = "formsvc_catalog_changed"  # in Session.info: this transaction changed what the catalog serves
-PUBLISHED = sa.select(TABLE.c.slug, TABLE.c.published).where(TABLE.c.published.is_not(None), ~TABLE.c.archived)
+# What the catalog serves: published texts, and the archived forms it must not serve (not even from a file).
+SERVED = sa.select(TABLE.c.slug, TABLE.c.published, TABLE.c.archived).where(
+    TABLE.c.published.is_not(None) | TABLE.c.archived
+)
 
 
 def source_of(slug: str) -> str:
@@ -84,3 +87,16 @@ def publish_text(text: str, slug: str, actor: str, action: str = "form_publish")
 def export_text(slug: str) -> str | None:
     """The form's published YAML text, as it was imported or published."""
     return db.session.scalar(sa.select(StoredForm.published).filter_by(slug=slug))
+
+
+def set_archived(slug: str, archived: bool, actor: str) -> bool:
+    """Archive a form (no longer served; its answers stay) or bring it back; False: no such stored form."""
+    stored = db.session.scalar(sa.select(StoredForm).filter_by(slug=slug))
+    if stored is None:
+        return False
+    stored.archived = archived
+    stored.updated_at, stored.updated_by = utcnow(), actor
+    stored.updated_seq = next_generation()
+    db.session.info[CHANGED] = True
+    audit("form_archive" if archived else "form_unarchive", slug, actor=actor)
+    return True
