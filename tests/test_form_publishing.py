@@ -125,6 +125,7 @@ def test_history_diff_and_rollback(app, client):
     first, _ = _publish(app, FIRST)
     changed = FIRST.replace("Provformulär", "Enkät").replace("      rod: Röd\n", "      rod: Röd\n      gron: Grön\n")
     changed = changed.replace("  - key: kommun\n    type: text\n    label: Kommun\n", "")
+    changed = changed.replace("    label: Ditt namn\n", "    label: Ditt namn\n    required: true\n")
     second, _ = _publish(app, changed.replace("bla: Blå", "bla: Ljusblå"))
     with app.test_request_context():
         lines = publishing.diff(first, second)
@@ -132,6 +133,7 @@ def test_history_diff_and_rollback(app, client):
     assert "Frågan ”Kommun” (kommun) togs bort." in lines
     assert "Frågan ”Favoritfärg”: nytt alternativ ”Grön” (gron)." in lines
     assert "Frågan ”Favoritfärg”: alternativet ”Blå” heter nu ”Ljusblå”." in lines
+    assert "Frågan ”Ditt namn”: obligatorisk ”nej” blev ”ja”." in lines
 
     with app.app_context():
         definition, problems = publishing.rollback("prov", first.version, "annan@example.org")

@@ -40,6 +40,13 @@ SETTING_LABELS = {
     "label": "Frågans text", "help": "Hjälptext", "required": "Obligatorisk", "label_en": "Frågans text på engelska",
     "help_en": "Hjälptext på engelska",
     "choices": "Alternativ, ett per rad som ”nyckel: text” (nyckeln får inte ändras när formuläret har svar)",
+    # settings the field types take (registry.FieldType.settings); a setting not named here shows its own name
+    "max_length": "Högst antal tecken", "min": "Minst antal val", "max": "Högst antal val",
+    "rank": "Antal alternativ att rangordna", "min_value": "Minsta värde", "max_value": "Största värde",
+    "min_label": "Text vid lägsta värdet", "max_label": "Text vid högsta värdet",
+    "min_label_en": "Text vid lägsta värdet på engelska", "max_label_en": "Text vid högsta värdet på engelska",
+    "person": "Andra frågor om samma person (nycklar, till exempel [namn, telefon])",
+    "type_field": "Frågan som får organisationens typ (nyckel)",
 }
 STATE_LABELS = {"draft": "Utkast", "open": "Öppen", "not_open": "Inte öppnad än", "closed": "Stängd",
                 "archived": "Arkiverad"}

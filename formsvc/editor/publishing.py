@@ -217,6 +217,25 @@ FORM_SETTINGS = {
 }
 
 
+# A question's settings as a diff names them (FieldDefinition attributes); others show their own name.
+FIELD_SETTINGS = {
+    "type": "typ",
+    "label": "text",
+    "required": "obligatorisk",
+    "help": "hjälptext",
+    "max_length": "högst antal tecken",
+    "min_choices": "minst antal val",
+    "max_choices": "högst antal val",
+    "rank": "antal att rangordna",
+    "min_value": "minsta värde",
+    "max_value": "största värde",
+    "label_en": "text på engelska",
+    "help_en": "hjälptext på engelska",
+    "min_label": "text vid lägsta värdet",
+    "max_label": "text vid högsta värdet",
+}
+
+
 def diff(old: FormDefinition, new: FormDefinition) -> list[str]:
     """What changed from `old` to `new`, one readable line each: settings, fields added, removed and
     changed, options added, removed and relabelled."""
@@ -257,7 +276,7 @@ def _field_diff(old: FieldDefinition, new: FieldDefinition) -> list[str]:
                 gettext(
                     "Frågan ”%(label)s”: %(setting)s ”%(old)s” blev ”%(new)s”.",
                     label=new.label,
-                    setting=name,
+                    setting=gettext(FIELD_SETTINGS[name]) if name in FIELD_SETTINGS else name,
                     old=_shown(before[name]),
                     new=_shown(after[name]),
                 )
