@@ -96,3 +96,16 @@ def test_import_refuses_a_bad_definition_and_stores_nothing(app, tmp_path):
 def test_export_of_an_unknown_form_says_so(app):
     result = app.test_cli_runner().invoke(args=["forms", "export", "finns-inte"])
     assert result.exit_code == 1 and "finns-inte" in result.output
+
+
+def test_the_form_page_asks_the_database_for_the_generation_at_most_once_per_interval(make_app, monkeypatch):
+    """Bad behaviour looked for: a generation query on every form page (it would slow every answer)."""
+    app = make_app(FORMSVC_CATALOG_CHECK_SECONDS=3600)
+    catalog = app.extensions["formsvc_catalog"]
+    checks = []
+    refresh = catalog.refresh
+    monkeypatch.setattr(catalog, "refresh", lambda force=False: checks.append(1) or refresh(force))
+    visitor = app.test_client()
+    for _ in range(20):
+        assert visitor.get("/f/anslutning").status_code == 200
+    assert len(checks) == 1
