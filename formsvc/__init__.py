@@ -13,6 +13,7 @@ from . import (
     catalog,
     config,
     database,
+    editor,
     errors,
     export,
     fields,
@@ -63,5 +64,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     live.init_app(app)
     webhooks.init_app(app)
     api.init_app(app)
+    editor.init_app(app)
     export.init_app(app)
     return app

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import click
-from flask import Flask, abort, current_app
+import sqlalchemy as sa
+from flask import Flask, abort, current_app, has_app_context
+from flask.cli import with_appcontext
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 
 from .config import resource_dir
 from .definitions import DefinitionError, FormDefinition, build_form_class, check_directory, load_directory, load_file
+from .editor import publishing, store
+from .extensions import db
 from .i18n import wtforms_translations
 
 SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -40,27 +46,91 @@ class AnswerForm(FlaskForm):
 
 
 class Catalog:
-    def __init__(self, definitions: dict[str, FormDefinition]):
-        self._definitions = definitions
-        self._classes = {
-            slug: build_form_class(d, base=AnswerForm, translate=lazy_gettext) for slug, d in definitions.items()
+    """The forms served: the published definitions in the database (form_definitions), over the files
+    of FORMSVC_FORMS_DIR for slugs the database does not have (a database before `init-db`).
+
+    Each worker keeps the definitions and their form classes, and at most once per
+    FORMSVC_CATALOG_CHECK_SECONDS reads one number, the catalog generation, to see whether anyone
+    published since; only then does it read the definitions again. Definitions whose text did not change
+    keep their objects and form classes."""
+
+    def __init__(self, files: dict[str, FormDefinition], check_seconds: float = 1.0):
+        self._files = files
+        self._check_seconds = check_seconds
+        self._checked = -math.inf
+        self._generation: int | None = None
+        self._parsed: dict[tuple[str, str], FormDefinition] = {}  # (slug, text) -> definition
+        self._classes: dict[int, type[AnswerForm]] = {}  # id(definition) of those held -> class
+        self._state = self._build(files)
+
+    def _build(self, definitions: dict[str, FormDefinition]):
+        classes = {
+            slug: self._classes.get(id(d)) or build_form_class(d, base=AnswerForm, translate=lazy_gettext)
+            for slug, d in definitions.items()
         }
+        self._classes = {id(definitions[slug]): form_class for slug, form_class in classes.items()}
+        return definitions, classes
+
+    def _fresh(self) -> dict[str, FormDefinition]:
+        """The current definitions, read again when the generation moved (checked at most once per interval)."""
+        now = time.monotonic()
+        if now - self._checked >= self._check_seconds and has_app_context():
+            self._checked = now
+            self.refresh()
+        return self._state[0]
+
+    def refresh(self, force: bool = False) -> None:
+        """Read the generation and, when it moved (or `force`), the published definitions.
+
+        Through a connection of its own outside any transaction: the check must not take SQLite's write
+        lock nor join the request's transaction."""
+        engine = db.engine
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(_sql(store.GENERATION, engine))
+            generation = cursor.fetchone()[0]
+            if generation == self._generation and not force:
+                return
+            cursor.execute(_sql(store.SERVED, engine))
+            rows = cursor.fetchall()
+        except engine.dialect.loaded_dbapi.Error:  # no form_definitions table yet: the files are the forms
+            return
+        finally:
+            connection.rollback()
+            connection.close()
+        definitions = dict(self._files)
+        parsed = {}
+        for slug, text, archived in rows:
+            if archived:
+                definitions.pop(slug, None)
+                continue
+            parsed[slug, text] = self._parsed.get((slug, text)) or store.read(text, slug)
+            definitions[slug] = parsed[slug, text]
+        self._parsed = parsed
+        self._state = self._build(definitions)
+        self._generation = generation
+
+    def expire(self) -> None:
+        """Check the generation on the next use (this worker published: it shows the change at once)."""
+        self._checked = -math.inf
 
     def __iter__(self) -> Iterator[FormDefinition]:
-        return iter(self._definitions.values())
+        return iter(self._fresh().values())
 
     def get(self, slug: str) -> FormDefinition | None:
-        return self._definitions.get(slug)
+        return self._fresh().get(slug)
 
     def get_or_404(self, slug: str) -> FormDefinition:
         """The form, or a 404 page for a form this instance does not serve (as Flask-SQLAlchemy's get_or_404)."""
-        definition = self._definitions.get(slug)
+        definition = self.get(slug)
         if definition is None:
             abort(404)
         return definition
 
     def form_class(self, slug: str) -> type[AnswerForm]:
-        return self._classes[slug]
+        self._fresh()
+        return self._state[1][slug]
 
 
 @click.group("forms")
@@ -94,10 +164,56 @@ def check_command(paths: tuple[Path, ...], language: str) -> None:
     click.echo(f"{checked} form definitions are valid.")
 
 
+@forms_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@with_appcontext
+def import_command(path: Path) -> None:
+    """Check and publish a YAML file, or every *.yaml in a folder: new forms are added, changed ones get a
+    new version. Nothing is stored if any file is refused."""
+    try:
+        done = publishing.import_path(path, actor="system")
+    except (DefinitionError, publishing.OptionKeyChanged) as error:
+        click.echo(error.describe("en"), err=True)
+        sys.exit(1)
+    db.session.commit()
+    for slug, outcome in done:
+        click.echo(f"{slug}: {outcome}")
+
+
+@forms_cli.command("export")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="file to write")
+@with_appcontext
+def export_command(slug: str, output: Path | None) -> None:
+    """Write a form's published definition as YAML (to standard output, or to a file)."""
+    text = store.export_text(slug)
+    if text is None:
+        click.echo(f"No published form {slug!r} in the database.", err=True)
+        sys.exit(1)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
 def init_app(app: Flask) -> None:
     # A bad definition raises DefinitionError here and stops start-up, naming file, field and reason.
-    app.extensions["formsvc_catalog"] = Catalog(load_directory(app.config["FORMSVC_FORMS_DIR"]))
+    app.extensions["formsvc_catalog"] = Catalog(
+        load_directory(app.config["FORMSVC_FORMS_DIR"]), app.config["FORMSVC_CATALOG_CHECK_SECONDS"]
+    )
     app.cli.add_command(forms_cli)
+
+
+def _sql(query: sa.Select, engine: sa.Engine) -> str:
+    """A query as the driver's SQL text, its constants written in (it is sent on a DBAPI cursor)."""
+    return str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+
+
+@sa.event.listens_for(sa.orm.Session, "after_commit")
+def _published(session: sa.orm.Session) -> None:
+    """A commit that published (store.publish_text marks the session) expires this worker's catalog."""
+    if session.info.pop(store.CHANGED, False) and has_app_context():
+        catalog().expire()
 
 
 def catalog() -> Catalog:

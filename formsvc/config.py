@@ -39,6 +39,7 @@ ENVIRONMENT = {
     "FORMSVC_FORMS_DIR": ("FORMSVC_FORMS_DIR", str),
     "FORMSVC_MAIL_DIR": ("FORMSVC_MAIL_DIR", str),
     "FORMSVC_MAIL_FLUSH_SECONDS": ("FORMSVC_MAIL_FLUSH_SECONDS", float),
+    "FORMSVC_CATALOG_CHECK_SECONDS": ("FORMSVC_CATALOG_CHECK_SECONDS", float),
     "FORMSVC_RATELIMIT_STORAGE_URL": ("RATELIMIT_STORAGE_URI", str),
     "FORMSVC_RATELIMIT_KEY_PREFIX": ("RATELIMIT_KEY_PREFIX", str),
     "FORMSVC_PROXY_COUNT": ("FORMSVC_PROXY_COUNT", int),
@@ -64,6 +65,8 @@ def default_settings(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'formsvc.sqlite3'}",
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         "FORMSVC_FORMS_DIR": str(resource_dir("forms")),
+        # How often a worker asks the database whether a form was published (catalog.Catalog).
+        "FORMSVC_CATALOG_CHECK_SECONDS": 1.0,
         "FORMSVC_SECRETARIAT_EMAIL": None,
         # Shown with the e-mail address in every page's footer and every mail (the contact block).
         "FORMSVC_SECRETARIAT_PHONE": None,

@@ -11,11 +11,12 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache, partial, wraps
+from pathlib import Path
 
 import click
 import flask_migrate
 import sqlalchemy as sa
-from flask import Flask, g, has_app_context
+from flask import Flask, current_app, g, has_app_context
 from flask.cli import with_appcontext
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -162,8 +163,15 @@ def upgrade_schema() -> None:
 @click.command("init-db")
 @with_appcontext
 def init_db_command() -> None:
-    """Create the database schema, or migrate it to the newest version."""
+    """Create the database schema, or migrate it to the newest version; then load the forms folder's
+    definitions that the database does not have yet (once: later changes are made by staff)."""
+    from .editor.publishing import import_path  # the editor's store uses this module's helpers
+
     upgrade_schema()
+    added = import_path(Path(current_app.config["FORMSVC_FORMS_DIR"]), actor="system", only_new=True)
+    db.session.commit()
+    for slug, _ in added:
+        click.echo(f"Form {slug} loaded from the forms folder.")
     click.echo("The database is up to date.")
 
 

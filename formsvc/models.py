@@ -54,6 +54,9 @@ class FormVersion(db.Model):
     version: Mapped[str] = mapped_column(sa.String(32))
     definition: Mapped[dict] = mapped_column(sa.JSON)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The YAML text staff published (editor/store.py), so the version can be published again; None for a
+    # version first seen when answered from a file.
+    text: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class Organisation(db.Model):

@@ -361,6 +361,16 @@ def make_an_api_key(page) -> None:
     send_empty(page)
 
 
+def empty_the_title(page) -> None:
+    """The form editor's settings sent without a title (the loader's FS010, shown next to it)."""
+    page.locator("#form-title").fill("")
+    page.get_by_role("button", name="Spara inställningarna").click()
+
+
+def preview_sent_empty(page) -> None:
+    page.get_by_role("button", name="Skicka").click()
+
+
 def send_with_mistakes(page) -> None:
     """Representative and substitute the same person, and an e-mail address that is not one."""
     page.get_by_label("Organisation").fill("Region Västmanland")
@@ -505,6 +515,14 @@ PAGES = [
     Page("api-nycklar", "/staff/api-keys/", who="staff_page"),
     Page("api-nyckel-med-fel", "/staff/api-keys/", 422, then=send_empty, who="staff_page"),
     Page("api-nyckel-visas", "/staff/api-keys/", then=make_an_api_key, who="staff_page"),
+    Page("formular", "/staff/forms-admin/", who="staff_page"),
+    Page("formular-nytt-med-fel", "/staff/forms-admin/", 422, then=press_the_button, who="staff_page"),
+    Page("formular-redigera", "/staff/forms-admin/utvardering", who="staff_page"),
+    Page("formular-redigera-med-fel", "/staff/forms-admin/utvardering", 422, then=empty_the_title, who="staff_page"),
+    Page("formular-forhandsvisa", "/staff/forms-admin/utvardering/preview", who="staff_page"),
+    Page("formular-forhandsvisa-med-fel", "/staff/forms-admin/utvardering/preview", 422, then=preview_sent_empty,
+         who="staff_page"),
+    Page("formular-versioner", "/staff/forms-admin/utvardering/history", who="staff_page"),
 ]
 
 
@@ -851,3 +869,45 @@ def test_the_projector_bars_grow_as_votes_come_in(staff_page, live):
     assert staff_page.evaluate("window.notReloaded === true"), "the page was reloaded, not updated"
     transition = row.locator(".bar-value").evaluate("rect => getComputedStyle(rect).transitionProperty")
     assert "width" in transition
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_staff_build_publish_change_and_roll_back_a_form(javascript, browser, live, browser_log, stranger):
+    """The form editor in a real browser, with JavaScript on and off: a new form, a choice question with its
+    options, publish; a visitor answers; a question removed and published; rolled back."""
+    staff = new_page(browser, live, browser_log, java_script_enabled=javascript)
+    log_in(staff)
+    slug = f"webbenkat-{'js' if javascript else 'utan-js'}"
+    staff.goto("/staff/forms-admin/")
+    staff.locator("#slug").fill(slug)
+    staff.locator("#title").fill("Webbenkät")
+    staff.get_by_role("button", name="Skapa utkast").click()
+    staff.get_by_label("Typ av fråga").select_option("choice")
+    staff.get_by_role("button", name="Lägg till frågan").click()
+    question = staff.locator("#fraga-fraga_2")
+    question.get_by_label("Frågans text", exact=True).fill("Vilken dag passar?")
+    question.get_by_label("Alternativ", exact=False).fill("man: Måndag\ntis: Tisdag")
+    question.get_by_role("button", name="Spara frågan").click()
+    staff.get_by_role("button", name="Publicera utkastet").click()
+    assert "Formuläret är publicerat" in staff.locator("main").inner_text()
+
+    stranger.goto(f"/f/{slug}")
+    stranger.get_by_label("Fråga 1").fill("Svar från webben")
+    stranger.get_by_label("Tisdag").check()
+    stranger.get_by_role("button", name="Skicka").click()
+    assert "/tack/" in stranger.url
+
+    staff.goto(f"/staff/forms-admin/{slug}")
+    staff.get_by_role("button", name="Ta bort: Fråga 1").click()
+    staff.get_by_role("button", name="Publicera utkastet").click()
+    assert "Frågan ”Fråga 1” (fraga_1) togs bort." in staff.locator("main").inner_text()
+    stranger.goto(f"/f/{slug}")
+    assert stranger.get_by_label("Fråga 1").count() == 0
+    staff.goto(f"/staff/forms/{slug}/responses")
+    staff.locator("main table a").first.click()
+    assert "Fråga 1 (borttagen)" in staff.locator("main").inner_text()  # the first answer keeps it
+    staff.goto(f"/staff/forms-admin/{slug}/history")
+    staff.get_by_role("button", name="Publicera den här versionen igen").click()
+    stranger.goto(f"/f/{slug}")
+    assert stranger.get_by_label("Fråga 1").count() == 1
+    staff.context.close()

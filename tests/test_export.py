@@ -199,8 +199,9 @@ def test_answers_under_older_versions_still_export(typed):
         store_answer(older, {"namn": "Från förr", "ett": "g", "kommun": "Sala"}, "older-1")
     assert submit(client, "prov", FIRST).status_code == 303
     rows = list(workbook(client.get("/staff/forms/prov/export.xlsx"))["Svar"].iter_rows(values_only=True))
-    assert list(rows[0]) == HEADERS + ["Kommun"]  # current questions first, then what only older versions had
-    assert rows[1][3] == "Från förr" and rows[1][7] == "Gammal" and rows[1][-1] == "Sala"
+    # current questions first, then what only older versions had, marked as removed
+    assert list(rows[0]) == HEADERS + ["Kommun (borttagen)"]
+    assert rows[1][3] == "Från förr" and rows[1][7] == "Gammal (borttagen)" and rows[1][-1] == "Sala"
     assert rows[2][3] == "Kim Exempel" and rows[2][-1] is None
     csv_first = csv_rows(client.get("/staff/forms/prov/export.csv"))[1]
     assert csv_first[3] == "Från förr" and csv_first[-1] == "Sala"

@@ -72,7 +72,7 @@ def test_an_old_answer_is_shown_with_the_questions_of_its_version(app, staff_cli
     page = text_of(staff_client.get(f"/staff/forms/prioritering/responses/{reference}"))
     assert "tidigare version av formuläret" in page
     assert "Rangordna två 1. Skolan, 2. Folkhälsa" in page
-    assert "Var bor du? Sala" in page
+    assert "Var bor du? (borttagen) Sala" in page  # the current version no longer asks it
 
 
 def test_delete_asks_first_then_deletes_and_writes_the_log(app, client, staff_client):

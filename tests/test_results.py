@@ -325,7 +325,8 @@ def test_options_only_an_older_version_had_are_counted_under_their_old_label(app
     with app.test_request_context():
         store_answer(older, {"organisation": "Gammal förening", "fokusomraden": ["skog", "makt"]}, "old-version-1")
     page = text_of(staff_client.get("/staff/forms/anslutning/results"))
-    assert row_after("Jämställt skogsbruk", page)[0] == "1"
+    # marked as removed: the current version no longer has the option
+    assert row_after("Jämställt skogsbruk (borttagen)", page)[0] == "1"
     makt = sum("makt" in a["fokusomraden"] for a in seeded) + 1
     assert row_after("En jämn fördelning av makt och inflytande", page)[0] == str(makt)
 

@@ -112,6 +112,22 @@ POLICY: dict[tuple[str, str], Allowed] = {
     ("POST", "/staff/outbox/<int:message_id>/discard"): HANDLING,
     ("GET", "/staff/roster"): HANDLING,
     ("GET", "/staff/roster.xlsx"): HANDLING,
+    # the form editor: drafts, preview, publishing and history (Handläggare edit and publish forms)
+    ("GET", "/staff/forms-admin/"): HANDLING,
+    ("POST", "/staff/forms-admin/new"): HANDLING,
+    ("GET", "/staff/forms-admin/<slug>"): HANDLING,
+    ("POST", "/staff/forms-admin/<slug>/settings"): HANDLING,
+    ("POST", "/staff/forms-admin/<slug>/fields"): HANDLING,
+    ("POST", "/staff/forms-admin/<slug>/fields/<key>"): HANDLING,
+    ("POST", "/staff/forms-admin/<slug>/fields/<key>/move"): HANDLING,
+    ("POST", "/staff/forms-admin/<slug>/fields/<key>/remove"): HANDLING,
+    ("GET", "/staff/forms-admin/<slug>/preview"): HANDLING,
+    ("POST", "/staff/forms-admin/<slug>/preview"): HANDLING,
+    ("POST", "/staff/forms-admin/<slug>/publish"): HANDLING,
+    ("POST", "/staff/forms-admin/<slug>/archive"): HANDLING,
+    ("GET", "/staff/forms-admin/<slug>/history"): HANDLING,
+    ("POST", "/staff/forms-admin/<slug>/history/<version>/publish"): HANDLING,
+    ("GET", "/staff/forms-admin/<slug>/<kind>.yaml"): HANDLING,
 }
 
 

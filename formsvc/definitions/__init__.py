@@ -6,7 +6,7 @@ errors (the catalogue of definition errors: code, English and Swedish message).
 """
 
 from .build import build_form_class, display_value, form_answers
-from .loader import TIMEZONE, check_directory, load_directory, load_file, parse_definition
+from .loader import TIMEZONE, check_directory, load_directory, load_file, load_text, one_sign_up_form, parse_definition
 from .prefill import Prefill, link_prefill, prefill
 from .registry import FIELD_TYPES, Columns, FieldType, field_type
 from .schema import Choice, DefinitionError, FieldDefinition, FormDefinition, NewsletterDefinition
@@ -30,6 +30,8 @@ __all__ = [
     "link_prefill",
     "load_directory",
     "load_file",
+    "load_text",
+    "one_sign_up_form",
     "parse_definition",
     "prefill",
 ]

@@ -63,11 +63,11 @@ def load_directory(directory: str | Path) -> dict[str, FormDefinition]:
     """Every *.yaml in the directory, by slug; the first bad file stops it."""
     paths = sorted(Path(directory).glob("*.yaml"))
     definitions = {d.slug: d for d in (load_file(p) for p in paths)}
-    _one_sign_up_form(definitions.values())
+    one_sign_up_form(definitions.values())
     return definitions
 
 
-def _one_sign_up_form(definitions) -> None:
+def one_sign_up_form(definitions) -> None:
     """The newsletter's pages link to one sign-up form: two forms cannot both be it."""
     sign_up = [d for d in definitions if d.newsletter and d.newsletter.sign_up]
     if len(sign_up) > 1:
@@ -84,7 +84,7 @@ def check_directory(directory: str | Path) -> list[DefinitionError]:
         except DefinitionError as error:
             problems.append(error)
     try:
-        _one_sign_up_form(loaded)
+        one_sign_up_form(loaded)
     except DefinitionError as error:
         problems.append(error)
     return problems
@@ -93,18 +93,26 @@ def check_directory(directory: str | Path) -> list[DefinitionError]:
 def load_file(path: str | Path) -> FormDefinition:
     """Read, check and build one definition file; an error names the line and column it is about."""
     path = Path(path)
-    source = str(path)
     try:
-        root = _compose(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise DefinitionError(str(path), None, "FS001", error=error) from error
+    return load_text(text, slug=path.stem, source=str(path))
+
+
+def load_text(text: str, slug: str, source: str) -> FormDefinition:
+    """Read, check and build one definition from its YAML text (a file's, or one stored in a database)."""
+    try:
+        root = _compose(text)
         raw = _construct(root)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+    except yaml.YAMLError as error:
         problem = DefinitionError(source, None, "FS001", error=error)
         mark = getattr(error, "problem_mark", None)
         if mark is not None:
             problem.line, problem.column = mark.line + 1, mark.column + 1
         raise problem from error
     try:
-        return parse_definition(raw, slug=path.stem, source=source)
+        return parse_definition(raw, slug=slug, source=source)
     except DefinitionError as error:
         _locate(error, root)
         raise

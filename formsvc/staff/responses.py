@@ -54,6 +54,8 @@ def response(slug: str, reference: str):
         answer=answer,
         lines=lines,
         older_version=given_under.version != definition.version,
+        # questions the form no longer asks (the editor removed them): shown, marked as removed
+        removed={spec.key for spec in given_under.fields} - {spec.key for spec in definition.fields},
     )
 
 

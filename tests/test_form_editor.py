@@ -1,0 +1,142 @@
+"""The staff form editor pages (/staff/forms-admin): create, edit, preview, publish, history, rollback,
+download, every refusal next to its setting. Server-rendered; these tests post what a browser without
+JavaScript posts."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import lxml.html
+import sqlalchemy as sa
+from helpers import hidden_values, submit, text_of
+
+from formsvc.extensions import db
+from formsvc.models import Response
+
+ADMIN = "/staff/forms-admin"
+
+
+def _token(client) -> str:
+    return hidden_values(client.get(f"{ADMIN}/").get_data(as_text=True))["csrf_token"]
+
+
+def _post(client, path: str, **data):
+    return client.post(f"{ADMIN}{path}", data={"csrf_token": _token(client), **data})
+
+
+def _error_next_to(response, input_id: str) -> str:
+    """The error shown with the input `input_id` (its aria-describedby), as a person reads it."""
+    page = lxml.html.fromstring(response.get_data(as_text=True))
+    element = page.get_element_by_id(input_id)
+    described = element.get("aria-describedby")
+    assert element.get("aria-invalid") == "true" and described
+    return " ".join(page.get_element_by_id(described).text_content().split())
+
+
+def test_staff_make_a_form_preview_it_publish_it_and_a_visitor_answers(app, staff_client):
+    created = _post(staff_client, "/new", slug="enkat-2027", how="blank", title="Enkät om workshoppen")
+    assert created.status_code == 303 and created.headers["Location"].endswith(f"{ADMIN}/enkat-2027")
+    assert staff_client.get("/f/enkat-2027").status_code == 404  # a draft is not served
+
+    assert _post(staff_client, "/enkat-2027/fields", type="choice").status_code == 303
+    assert _post(staff_client, "/enkat-2027/fields", type="scale").status_code == 303
+    # Bad input: a choice question with its options emptied; refused next to the options box.
+    refused = _post(staff_client, "/enkat-2027/fields/fraga_2", label="Vilken dag passar?", choices="")
+    assert refused.status_code == 422
+    assert "choices" in _error_next_to(refused, "fraga_2-choices")
+    saved = _post(staff_client, "/enkat-2027/fields/fraga_2", label="Vilken dag passar?", required="y",
+                  choices="mandag: Måndag\ntisdag: Tisdag")
+    assert saved.status_code == 303
+    # Bad input: closing before opening; refused next to "Stänger".
+    refused = _post(staff_client, "/enkat-2027/settings", title="Enkät om workshoppen", opens="2026-05-02",
+                    closes="2026-05-01", listed="y", open_link="y")
+    assert refused.status_code == 422 and _error_next_to(refused, "form-closes")
+    assert _post(staff_client, "/enkat-2027/fields/fraga_3/move", direction="up").status_code == 303
+    editor = text_of(staff_client.get(f"{ADMIN}/enkat-2027"))
+    assert editor.index("Vilken dag passar?") > editor.index("(scale")  # the scale moved above it
+
+    preview = staff_client.get(f"{ADMIN}/enkat-2027/preview")
+    assert preview.status_code == 200 and "Förhandsvisning av utkastet" in text_of(preview)
+    assert f'action="{ADMIN}/enkat-2027/preview"' in preview.get_data(as_text=True)
+    token = hidden_values(preview.get_data(as_text=True))
+    # Bad input: the required day left out; the preview shows the error and stores nothing.
+    checked = staff_client.post(f"{ADMIN}/enkat-2027/preview", data={**token, "fraga_1": "Kim", "fraga_3": "4"})
+    assert checked.status_code == 422 and "Formuläret skickades inte" in text_of(checked)
+    checked = staff_client.post(f"{ADMIN}/enkat-2027/preview",
+                                data={**token, "fraga_1": "Kim", "fraga_3": "4", "fraga_2": "tisdag"})
+    assert checked.status_code == 200 and "Svaret godtogs" in text_of(checked)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 0
+
+    assert _post(staff_client, "/enkat-2027/publish").status_code == 303
+    answer = {"fraga_1": "Kim", "fraga_2": "mandag", "fraga_3": "4"}
+    assert submit(staff_client, "enkat-2027", answer).status_code == 303
+    listed = text_of(staff_client.get(f"{ADMIN}/"))
+    assert re.search(r"Enkät om workshoppen \(enkat-2027\) Öppen 1 ", listed)
+
+
+def test_staff_remove_a_question_publish_and_roll_back(app, staff_client):
+    _post(staff_client, "/new", slug="prov", how="blank", title="Prov")
+    _post(staff_client, "/prov/fields", type="text")
+    _post(staff_client, "/prov/publish")
+    assert submit(staff_client, "prov", {"fraga_1": "Ett", "fraga_2": "Två"}).status_code == 303
+    _post(staff_client, "/prov/fields/fraga_2/remove")
+    assert _post(staff_client, "/prov/publish").status_code == 303
+    assert 'name="fraga_2"' not in staff_client.get("/f/prov").get_data(as_text=True)
+
+    history = staff_client.get(f"{ADMIN}/prov/history")
+    assert "Frågan ”Namn” (fraga_2) togs bort."  # a new text question starts as the type's example in text_of(history)
+    first = re.findall(r'/history/([0-9a-f]{12})/publish', history.get_data(as_text=True))
+    assert len(first) == 1  # only the earlier version can be published again
+    assert _post(staff_client, f"/prov/history/{first[0]}/publish").status_code == 303
+    assert 'name="fraga_2"' in staff_client.get("/f/prov").get_data(as_text=True)
+    assert "Tidigare version publicerad igen" in text_of(staff_client.get(f"{ADMIN}/prov/history"))
+
+    yaml_file = staff_client.get(f"{ADMIN}/prov/published.yaml")
+    assert yaml_file.status_code == 200 and "fraga_2" in yaml_file.get_data(as_text=True)
+
+
+def test_an_option_key_change_is_refused_on_the_page_once_answered(app, staff_client):
+    _post(staff_client, "/new", slug="val", how="blank", title="Val")
+    _post(staff_client, "/val/fields", type="choice")
+    _post(staff_client, "/val/fields/fraga_2", label="Färg", choices="bla: Blå\nrod: Röd")
+    _post(staff_client, "/val/publish")
+    assert submit(staff_client, "val", {"fraga_1": "x", "fraga_2": "bla"}).status_code == 303
+    # Bad input: the answered option's key changed from bla to blaa, label kept.
+    refused = _post(staff_client, "/val/fields/fraga_2", label="Färg", choices="blaa: Blå\nrod: Röd")
+    assert refused.status_code == 422
+    assert "har redan svar med nyckeln ”bla”" in _error_next_to(refused, "fraga_2-choices")
+
+
+def test_create_from_a_copy_and_from_an_uploaded_file(app, staff_client):
+    copied = _post(staff_client, "/new", slug="anslutning-2", how="copy", source="anslutning")
+    assert copied.status_code == 303
+    assert "Anslut er organisation" in text_of(staff_client.get(f"{ADMIN}/anslutning-2"))
+    upload = {"csrf_token": _token(staff_client), "slug": "uppladdad", "how": "upload",
+              "file": (io.BytesIO("title: Från fil\nfields:\n  - {key: a, type: text, label: A}\n".encode()), "x.yaml")}
+    assert staff_client.post(f"{ADMIN}/new", data=upload, content_type="multipart/form-data").status_code == 303
+    # Bad input: a file whose field has an unknown type; refused with the line, nothing created.
+    upload = {"csrf_token": _token(staff_client), "slug": "trasig", "how": "upload",
+              "file": (io.BytesIO(b"title: T\nfields:\n  - {key: a, type: stars, label: A}\n"), "t.yaml")}
+    refused = staff_client.post(f"{ADMIN}/new", data=upload, content_type="multipart/form-data")
+    assert refused.status_code == 422 and "stars" in _error_next_to(refused, "file")
+    # Bad input: an address already taken.
+    refused = _post(staff_client, "/new", slug="anslutning", how="blank", title="X")
+    assert refused.status_code == 422 and "finns redan" in _error_next_to(refused, "slug")
+    assert staff_client.get(f"{ADMIN}/trasig").status_code == 404
+
+
+
+def test_an_archived_form_is_not_served_even_from_its_file_and_comes_back(app, staff_client):
+    assert _post(staff_client, "/utvardering/archive", archived="y").status_code == 303
+    assert staff_client.get("/f/utvardering").status_code == 404
+    assert re.search(r"\(utvardering\) Arkiverad", text_of(staff_client.get(f"{ADMIN}/")))
+    assert _post(staff_client, "/utvardering/archive").status_code == 303
+    assert staff_client.get("/f/utvardering").status_code == 200
+
+
+def test_a_second_newsletter_sign_up_form_is_refused(app, staff_client):
+    """Bad input: a copy of nyhetsbrev, whose `newsletter: sign_up: true` would make two sign-up forms."""
+    refused = _post(staff_client, "/new", slug="nyhetsbrev-2", how="copy", source="nyhetsbrev")
+    assert refused.status_code == 422 and "sign_up" in _error_next_to(refused, "source")
