@@ -59,6 +59,7 @@ class Catalog:
         self._check_seconds = check_seconds
         self._checked = -math.inf
         self._generation: int | None = None
+        self._engine: sa.Engine | None = None
         self._parsed: dict[tuple[str, str], FormDefinition] = {}  # (slug, text) -> definition
         self._classes: dict[int, type[AnswerForm]] = {}  # id(definition) of those held -> class
         self._state = self._build(files)
@@ -84,7 +85,7 @@ class Catalog:
 
         Through a connection of its own outside any transaction: the check must not take SQLite's write
         lock nor join the request's transaction."""
-        engine = db.engine
+        engine = self._check_engine()
         connection = engine.raw_connection()
         try:
             cursor = connection.cursor()
@@ -110,6 +111,16 @@ class Catalog:
         self._parsed = parsed
         self._state = self._build(definitions)
         self._generation = generation
+
+    def _check_engine(self) -> sa.Engine:
+        """An engine without a pool, for the check alone. A request may call the catalog while it holds one of
+        the app's pooled connections (and with it SQLite's write lock): taking a second one from the same
+        pool, when every other is held by a request waiting for that lock, stalled them all until the pool's
+        timeout (tests/test_live.py, 200 votes at once)."""
+        url = db.engine.url
+        if self._engine is None or self._engine.url != url:
+            self._engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        return self._engine
 
     def expire(self) -> None:
         """Check the generation on the next use (this worker published: it shows the change at once)."""
