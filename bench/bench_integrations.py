@@ -115,11 +115,12 @@ def prepare(url: str, folder: Path, config: dict, receiver_url: str | None) -> N
 
 
 def senders(config: dict, folder: Path) -> list[subprocess.Popen]:
-    """The mail and webhook senders, each in a process of its own, as in production."""
+    """The mail and webhook senders, each in a process of its own and at the lowest CPU priority, as
+    docs/operations.md says to run them: answers first, PDFs and deliveries with the CPU time left over."""
     app = f"formsvc:create_app({config!r})"
     return [
         subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", app, *command, "send", "--watch", "1"],
+            ["nice", "-n", "19", sys.executable, "-m", "flask", "--app", app, *command, "send", "--watch", "1"],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=(folder / f"{command[0]}.log").open("wb"),
