@@ -13,8 +13,6 @@ import contextlib
 import logging
 import re
 import smtplib
-import threading
-import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -35,6 +33,7 @@ from .definitions.schema import MAIL_IMAGES
 from .extensions import db, mail
 from .links import NoPublicURL, public_url
 from .models import UTCDateTime, utcnow
+from .senders import run_command, run_in_background
 
 log = logging.getLogger(__name__)
 
@@ -473,21 +472,6 @@ def _write_to_folder(message: Message, outbox_id: int) -> None:
     (folder / f"{utcnow():%Y%m%d-%H%M%S}-{outbox_id}.eml").write_bytes(message.as_bytes())
 
 
-def _flush_in_background(app: Flask, seconds: float) -> None:
-    def loop():
-        while True:
-            time.sleep(seconds)
-            with app.app_context():
-                try:
-                    send_outbox()
-                except Exception:  # keep the loop alive; the next round tries again
-                    log.exception("background mail flush failed")
-                finally:
-                    db.session.remove()
-
-    threading.Thread(target=loop, name="formsvc-mail", daemon=True).start()
-
-
 @click.group("mail", cls=AppGroup)
 def mail_cli() -> None:
     """The outbox."""
@@ -497,19 +481,7 @@ def mail_cli() -> None:
 @click.option("--watch", type=float, default=0, help="Keep running, sending every this many seconds.")
 def send_command(watch: float) -> None:
     """Send the mail that is due (retries failed mail with back-off)."""
-    while True:
-        try:
-            sent, failed = send_outbox()
-        except Exception as error:  # e.g. the database is away for a moment: a watcher goes on
-            if not watch:
-                raise
-            log.exception("sending the outbox failed")
-            click.echo(f"Sending failed, trying again in {watch:g} s: {type(error).__name__}: {error}", err=True)
-        else:
-            click.echo(f"Sent {sent}, failed {failed}.")
-        if not watch:
-            break
-        time.sleep(watch)
+    run_command(send_outbox, watch, "Sent {done}, failed {failed}.")
 
 
 def mail_link(endpoint: str, **values) -> str | None:
@@ -527,4 +499,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(mail_cli)
     seconds = app.config["FORMSVC_MAIL_FLUSH_SECONDS"]
     if seconds and not app.testing:
-        _flush_in_background(app, seconds)
+        run_in_background(app, seconds, send_outbox, "mail")

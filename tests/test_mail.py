@@ -16,6 +16,7 @@ from conftest import STAFF_EMAIL, STAFF_PASSWORD, Mailbox, free_port, staff_user
 from helpers import csrf_token, flush_mail, login, submit, text_of
 
 from formsvc import mail as mail_module
+from formsvc import senders
 from formsvc.audit import AuditEvent
 from formsvc.extensions import db
 from formsvc.mail import FAILED, HELD, PENDING, SENT, OutboxMessage, enqueue, send_outbox
@@ -295,7 +296,7 @@ def test_mail_send_watch_keeps_going_after_an_error(app, monkeypatch):
             raise Stop
 
     monkeypatch.setattr(mail_module, "send_outbox", send_outbox_once_failing)
-    monkeypatch.setattr(mail_module.time, "sleep", sleep)
+    monkeypatch.setattr(senders.time, "sleep", sleep)
     result = app.test_cli_runner().invoke(args=["mail", "send", "--watch", "1"])
     assert isinstance(result.exception, Stop), result.output
     assert len(calls) == 2 and "Sent 0, failed 0." in result.output and "server closed" in result.output

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Flask
 
 from .. import answers
+from ..senders import run_in_background
 from .events import emit, on_answer, on_replaced
 
 __all__ = ["emit", "init_app"]
@@ -26,4 +27,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(sender.webhooks_cli)
     seconds = app.config["FORMSVC_MAIL_FLUSH_SECONDS"]  # the dev server sends webhooks as often as mail
     if seconds and not app.testing:
-        sender.flush_in_background(app, seconds)
+        run_in_background(app, seconds, sender.send_webhooks, "webhooks")

@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
-import time
 import uuid
 from datetime import timedelta
 
 import click
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 from standardwebhooks import Webhook
 
 from ..extensions import db
 from ..models import utcnow
+from ..senders import run_command
 from . import targets
 from .models import CANCELLED, DELIVERED, FAILED, PENDING, SENDING, WebhookDelivery, WebhookEndpoint
 
@@ -201,23 +200,6 @@ def _note(delivery: WebhookDelivery, status: int | None, error: str, permanent: 
     log.warning("webhook %s to endpoint %s not delivered: %s", delivery.id, delivery.endpoint_id, error)
 
 
-def flush_in_background(app: Flask, seconds: float) -> None:
-    """The dev server's sender, beside the mail's (FORMSVC_MAIL_FLUSH_SECONDS)."""
-
-    def loop():
-        while True:
-            time.sleep(seconds)
-            with app.app_context():
-                try:
-                    send_webhooks()
-                except Exception:  # keep the loop alive; the next round tries again
-                    log.exception("background webhook flush failed")
-                finally:
-                    db.session.remove()
-
-    threading.Thread(target=loop, name="formsvc-webhooks", daemon=True).start()
-
-
 @click.group("webhooks", cls=AppGroup)
 def webhooks_cli() -> None:
     """Webhooks."""
@@ -227,16 +209,4 @@ def webhooks_cli() -> None:
 @click.option("--watch", type=float, default=0, help="Keep running, sending every this many seconds.")
 def send_command(watch: float) -> None:
     """Send the webhook deliveries that are due (retries with back-off)."""
-    while True:
-        try:
-            delivered, failed = send_webhooks()
-        except Exception as error:  # e.g. the database is away for a moment: a watcher goes on
-            if not watch:
-                raise
-            log.exception("sending webhooks failed")
-            click.echo(f"Sending failed, trying again in {watch:g} s: {type(error).__name__}: {error}", err=True)
-        else:
-            click.echo(f"Delivered {delivered}, failed {failed}.")
-        if not watch:
-            break
-        time.sleep(watch)
+    run_command(send_webhooks, watch, "Delivered {done}, failed {failed}.")
