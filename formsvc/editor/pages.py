@@ -147,6 +147,15 @@ def _text_or_404(slug: str) -> str:
     return text
 
 
+def _draft_with_field_or_404(slug: str, key: str) -> tuple[dict, int]:
+    """The draft as a mapping, and the place of question `key` in its fields (404 when it has none)."""
+    raw = drafts.mapping(_text_or_404(slug))
+    index = drafts.find_field(raw, key)
+    if index is None:
+        abort(404)
+    return raw, index
+
+
 def _problems_by_place(problems) -> dict[tuple[str, str], str]:
     """Loader refusals by (field key or "", setting), so each is shown next to its setting."""
     placed = {}
@@ -208,10 +217,7 @@ def save_settings(slug: str):
 
 @bp.post("/<slug>/fields/<key>")
 def save_field(slug: str, key: str):
-    raw = drafts.mapping(_text_or_404(slug))
-    index = drafts.find_field(raw, key)
-    if index is None:
-        abort(404)
+    raw, index = _draft_with_field_or_404(slug, key)
     spec = raw["fields"][index]
     names = [(n, k) for n, k in drafts.COMMON_FIELD_SETTINGS]
     names += [(n, drafts.setting_kind(n)) for n in drafts.type_settings(spec.get("type", ""))]
@@ -229,10 +235,7 @@ def save_field(slug: str, key: str):
 
 @bp.post("/<slug>/fields/<key>/move")
 def move_field(slug: str, key: str):
-    raw = drafts.mapping(_text_or_404(slug))
-    index = drafts.find_field(raw, key)
-    if index is None:
-        abort(404)
+    raw, index = _draft_with_field_or_404(slug, key)
     other = index - 1 if request.form.get("direction") == "up" else index + 1
     fields = raw["fields"]
     if 0 <= other < len(fields):
@@ -245,10 +248,7 @@ def move_field(slug: str, key: str):
 
 @bp.post("/<slug>/fields/<key>/remove")
 def remove_field(slug: str, key: str):
-    raw = drafts.mapping(_text_or_404(slug))
-    index = drafts.find_field(raw, key)
-    if index is None:
-        abort(404)
+    raw, index = _draft_with_field_or_404(slug, key)
     del raw["fields"][index]
     if refused := _refused(slug, raw):
         return refused
