@@ -19,6 +19,8 @@ import sys
 
 from gunicorn import glogging
 
+from formsvc.rehearsal import rehearse
+
 wsgi_app = "formsvc:create_app()"
 bind = os.environ.get("FORMSVC_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
@@ -73,8 +75,9 @@ control_socket_disable = True
 _replacing = multiprocessing.Value("i", 0)
 
 
-def _flask_app(server):
-    app = server.app.wsgi() if server.cfg.preload_app else None
+def _flask_app(process):
+    """The Flask app the master preloaded, from the master (arbiter) or a worker; None without preload."""
+    app = process.app.wsgi() if process.cfg.preload_app else None
     return app if hasattr(app, "app_context") else None
 
 
@@ -88,21 +91,12 @@ def _dispose_engines(app, close: bool) -> None:
             engine.dispose(close=close)
 
 
-def _warm_up(app) -> None:
-    """Ask once for what every worker would otherwise build on its first requests (templates compiled,
-    statements compiled, the blank form pages): built here, each new worker inherits it."""
-    client = app.test_client()
-    paths = ["/", "/healthz", *(f"/f/{definition.slug}" for definition in app.extensions.get("formsvc_catalog", []))]
-    for path in paths:
-        client.get(path)
-
-
 def when_ready(server):
     """In the master, before the first fork."""
     app = _flask_app(server)
     if app is None:
         return
-    _warm_up(app)
+    rehearse(app)  # formsvc/rehearsal.py: templates and statements compiled here, inherited by every worker
     _dispose_engines(app, close=True)
     # What the app built stays out of the workers' garbage collection: fewer shared pages copied.
     gc.freeze()
@@ -128,7 +122,12 @@ def post_fork(server, worker):
 
 
 def post_worker_init(worker):
-    """The worker is ready: if the one being replaced is gone, the next may take its turn."""
+    """Before its first request the worker rehearses once more, on its own connection and its own copies
+    of the master's memory pages; then, if the one being replaced is gone, the next may take its turn."""
+    app = _flask_app(worker)
+    if app is not None:
+        rehearse(app)
+    worker.log.info("Worker ready (pid: %s)", worker.pid)
     with _replacing.get_lock():
         if _replacing.value and not _running(_replacing.value):
             _replacing.value = 0

@@ -133,7 +133,11 @@ def write_transaction() -> Iterator[sa.Connection]:
     It runs on a connection of its own, not through the ORM session: the session's bookkeeping costs
     more than the statements an answer needs, and on SQLite every other answer waits for this one.
     When the session has a transaction open already, that one is used (a second connection would wait
-    for the SQLite writers lock the first holds)."""
+    for the SQLite writers lock the first holds). In a rehearsal (rehearsal.py) nothing is kept."""
+    if has_app_context() and g.get("rehearsal"):
+        yield db.session.connection()
+        db.session.rollback()
+        return
     if db.session().in_transaction():
         try:
             yield db.session.connection()

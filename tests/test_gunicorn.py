@@ -75,6 +75,13 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> str:
+        # A worker that gets the TERM before it has set up its own signal handlers never sees it (gunicorn
+        # forks with the master's handlers), and the master waits its graceful timeout: let boots finish.
+        deadline = time.monotonic() + 10
+        while self.log_text().count("Booting worker") > self.log_text().count("Worker ready"):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         self.process.terminate()
         self.process.wait(timeout=30)
         self.log.close()
