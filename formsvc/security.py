@@ -10,6 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, request
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import embed
@@ -68,9 +69,10 @@ def larger_body(setting: str):
 
 def apply_body_limit():
     """The body limit of a view marked with `larger_body`: set before the CSRF and NUL checks parse the
-    body, so nothing bigger than the limit is ever read (Werkzeug answers 413 first)."""
+    body, so nothing bigger than the limit is ever read (Werkzeug answers 413 first). Only for a signed-in
+    user: the login check comes after the body is read, and a stranger's megabytes should not be."""
     setting = getattr(current_app.view_functions.get(request.endpoint), "body_limit_setting", None)
-    if setting:
+    if setting and current_user.is_authenticated:
         request.max_content_length = request.max_form_memory_size = current_app.config[setting]
 
 
