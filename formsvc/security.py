@@ -7,6 +7,7 @@ Rate limits: Flask-Limiter, with storage several workers share (FORMSVC_RATELIMI
 
 from __future__ import annotations
 
+import io
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, request
@@ -74,6 +75,19 @@ def apply_body_limit():
     setting = getattr(current_app.view_functions.get(request.endpoint), "body_limit_setting", None)
     if setting and current_user.is_authenticated:
         request.max_content_length = request.max_form_memory_size = current_app.config[setting]
+    if request.content_length is None and request.environ.get("wsgi.input_terminated"):
+        _refuse_long_stream(request.max_content_length)
+
+
+def _refuse_long_stream(limit: int | None) -> None:
+    """A chunked body has no length for Werkzeug to check first, and Werkzeug reads it only up to the limit:
+    a longer one was cut short silently. Read one byte past the limit here; more than the limit is 413."""
+    if limit is None:
+        return
+    body = request.environ["wsgi.input"].read(limit + 1)
+    if len(body) > limit:
+        abort(413)
+    request.environ["wsgi.input"] = io.BytesIO(body)
 
 
 def _has_nul(values) -> bool:
