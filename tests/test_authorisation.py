@@ -203,6 +203,7 @@ ROUTES: dict[tuple[str, str], Case] = {
                                                                     LOGIN, 404, LOGIN),
     ("GET", "/staff/forms-admin/<slug>/preview"): Case({"slug": "anslutning"}, LOGIN, 200, LOGIN),
     ("POST", "/staff/forms-admin/<slug>/preview"): Case({"slug": "anslutning"}, LOGIN, 422, LOGIN),
+    ("GET", "/staff/forms-admin/<slug>/preview/mobil"): Case({"slug": "anslutning"}, LOGIN, 200, LOGIN),
     ("POST", "/staff/forms-admin/<slug>/publish"): Case({"slug": "finnsinte"}, LOGIN, 404, LOGIN),
     ("POST", "/staff/forms-admin/<slug>/archive"): Case({"slug": "finnsinte"}, LOGIN, 404, LOGIN),
     ("GET", "/staff/forms-admin/<slug>/history"): Case({"slug": "anslutning"}, LOGIN, 200, LOGIN),

@@ -140,3 +140,22 @@ def test_a_second_newsletter_sign_up_form_is_refused(app, staff_client):
     """Bad input: a copy of nyhetsbrev, whose `newsletter: sign_up: true` would make two sign-up forms."""
     refused = _post(staff_client, "/new", slug="nyhetsbrev-2", how="copy", source="nyhetsbrev")
     assert refused.status_code == 422 and "sign_up" in _error_next_to(refused, "source")
+
+
+def test_the_preview_as_wide_as_a_phone_frames_the_draft_and_only_this_site_may_frame_it(app, staff_client):
+    """The preview's phone view is the draft's page in a 390 px frame, with its own way back; the preview
+    may be framed by this site only, and every other staff page by none."""
+    page = staff_client.get(f"{ADMIN}/nyhetsbrev/preview/mobil")
+    assert page.status_code == 200
+    frame = lxml.html.fromstring(page.get_data(as_text=True)).xpath("//iframe[@class='phone-frame']")[0]
+    assert frame.get("width") == "390" and frame.get("title")
+    framed = staff_client.get(frame.get("src"))
+    assert framed.status_code == 200 and "Förhandsvisning av utkastet" in text_of(framed)
+    assert "frame-ancestors 'self'" in framed.headers["Content-Security-Policy"]
+    assert framed.headers["X-Frame-Options"] == "SAMEORIGIN"
+    html = framed.get_data(as_text=True)
+    assert 'target="_top"' in html and "Visa som på en mobil" not in html  # inside the frame: no frame in a frame
+    assert 'action="/staff/forms-admin/nyhetsbrev/preview?ram=mobil"' in html  # a check stays in the frame
+    editor = staff_client.get(f"{ADMIN}/nyhetsbrev")
+    assert editor.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in editor.headers["Content-Security-Policy"]

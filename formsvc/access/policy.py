@@ -123,6 +123,7 @@ POLICY: dict[tuple[str, str], Allowed] = {
     ("POST", "/staff/forms-admin/<slug>/fields/<key>/remove"): HANDLING,
     ("GET", "/staff/forms-admin/<slug>/preview"): HANDLING,
     ("POST", "/staff/forms-admin/<slug>/preview"): HANDLING,
+    ("GET", "/staff/forms-admin/<slug>/preview/mobil"): HANDLING,
     ("POST", "/staff/forms-admin/<slug>/publish"): HANDLING,
     ("POST", "/staff/forms-admin/<slug>/archive"): HANDLING,
     ("GET", "/staff/forms-admin/<slug>/history"): HANDLING,

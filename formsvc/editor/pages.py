@@ -13,7 +13,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import Response as FlaskResponse
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
@@ -23,6 +23,7 @@ from ..definitions import DefinitionError, build_form_class, form_answers
 from ..definitions.loader import SLUG
 from ..extensions import db
 from ..models import Response, utcnow
+from ..security import CONTENT_SECURITY_POLICY
 from ..staff_guard import staff_blueprint
 from . import drafts, publishing, store
 from .models import StoredForm
@@ -283,10 +284,25 @@ def preview(slug: str):
     return _preview_page(definition, form)
 
 
+@bp.get("/<slug>/preview/mobil")
+def preview_phone(slug: str):
+    """The preview in a frame as wide as a phone's screen (390 CSS pixels), works without JavaScript."""
+    definition = _draft_definition(slug)
+    return render_template("staff/forms_admin/preview_phone.html", definition=definition,
+                           frame=url_for("forms_admin.preview", slug=slug, ram="mobil"))
+
+
 def _preview_page(definition, form, result=None, status: int = 200):
-    return render_template("public/form.html", definition=definition, form=form, organisations=(),
-                           invitation=None, dropped=(), given=None, result=result,
-                           preview_action=url_for("forms_admin.preview_check", slug=definition.slug)), status
+    """The preview; in the phone frame (?ram=mobil) its links leave the frame, and only this site may frame it."""
+    framed = request.args.get("ram") == "mobil"
+    page = make_response(render_template(
+        "public/form.html", definition=definition, form=form, organisations=(), invitation=None, dropped=(),
+        given=None, result=result, preview_framed=framed,
+        preview_action=url_for("forms_admin.preview_check", slug=definition.slug, ram="mobil" if framed else None),
+    ), status)
+    page.headers["Content-Security-Policy"] = f"{CONTENT_SECURITY_POLICY}; frame-ancestors 'self'"
+    page.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return page
 
 
 @bp.post("/<slug>/preview")
