@@ -103,13 +103,14 @@ RULE = EMAIL + "rules:\n  - "  # a rule starts on line 10
     ("text", "code", "line", "column"),
     [
         # Tried: a subject on two lines, a subject and a message one character too long, a list as subject,
-        # a number as message, a mail to a text field (at its `to`).
+        # a number as message, a mail to a text field (at its `to`), a template there is no file for.
         (MAIL + '    subject: "Rad ett\\nRad två"\n', "FS110", 12, 5),
         (MAIL + f"    subject: {'x' * 151}\n", "FS111", 12, 5),
         (MAIL + f"    message: {'x' * 3001}\n", "FS111", 12, 5),
         (MAIL + "    subject: [Tack, Hej]\n", "FS012", 12, 5),
         (MAIL + "    message: 12\n", "FS012", 12, 5),
         (MAIL.replace("to: epost", "to: namn"), "FS063", 11, 5),
+        (MAIL.replace("template: kvitto", "template: finns_inte"), "FS068", 10, 5),
         # Tried: the same field twice, a field the form lacks, an empty message, both kinds in one rule,
         # an unknown kind.
         (RULE + "different: [namn, namn]\n    message: M\n", "FS112", 10, 5),

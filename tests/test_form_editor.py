@@ -151,7 +151,7 @@ def test_staff_add_edit_and_remove_mails_and_the_answer_gets_the_own_subject(app
     """Utskick: a receipt with staff's own subject and text reaches the person who answers once published;
     a notice is added, edited and removed. Bad input tried, each refused next to its setting with nothing
     saved: a subject on two lines, a message too long, a mail to a text question, a template that is no plain
-    name, and removing the question the receipt goes to."""
+    name and one that does not exist, and removing the question the receipt goes to."""
     _post(staff_client, "/new", slug="mote", how="blank", title="Möte")
     _post(staff_client, "/mote/fields", type="email")  # fraga_2
     added = _post(staff_client, "/mote/mails", template="kvitto", to="fraga_2", subject="Välkommen till mötet",
@@ -175,6 +175,8 @@ def test_staff_add_edit_and_remove_mails_and_the_answer_gets_the_own_subject(app
     assert refused.status_code == 422 and "e-postfält" in _error_next_to(refused, "utskick-1-to")
     refused = _post(staff_client, "/mote/mails", template="../kvitto", to="secretariat")
     assert refused.status_code == 422 and "enkelt namn" in _error_next_to(refused, "utskick-ny-template")
+    refused = _post(staff_client, "/mote/mails", template="finns_inte", to="secretariat")
+    assert refused.status_code == 422 and "finns inte" in _error_next_to(refused, "utskick-ny-template")
     assert "Nytt utskick: " in text_of(refused)  # the error summary names where
     refused = _post(staff_client, "/mote/fields/fraga_2/remove")
     assert refused.status_code == 422 and "e-postfält" in _error_next_to(refused, "utskick-1-to")
@@ -230,6 +232,7 @@ def test_staff_add_edit_and_remove_a_rule_and_the_form_follows_it(app, staff_cli
     assert _post(staff_client, "/anmalan/rules/1/remove").status_code == 303
     assert "Formuläret har inga regler." in text_of(staff_client.get(f"{ADMIN}/anmalan"))
     assert _post(staff_client, "/anmalan/publish").status_code == 303
+    assert "Reglerna ändrades." in text_of(staff_client.get(f"{ADMIN}/anmalan/history"))
     assert submit(staff_client, "anmalan", answer).status_code == 303
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).filter_by(

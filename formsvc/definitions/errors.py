@@ -96,6 +96,8 @@ CATALOGUE: dict[str, Entry] = {
               "varje mejl behöver ”template” och ”to” (och kan ha ”images”, ”subject” och ”message”)"),
         Entry("FS062", "mail template '{template}' must be a plain name",
               "mejlmallen ”{template}” måste vara ett enkelt namn"),
+        Entry("FS068", "mail template '{template}' does not exist (there is no templates/mail/{template}.txt)",
+              "mejlmallen ”{template}” finns inte (det finns ingen templates/mail/{template}.txt)"),
         Entry("FS063", "mail '{template}': 'to' must be an email field or 'secretariat'",
               "mejlet ”{template}”: ”to” måste vara ett e-postfält eller ”secretariat”"),
         Entry("FS067", "mail '{template}': 'images' must be a list of: {names}",

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from ..config import resource_dir
 from . import checks
 from .registry import FIELD_TYPES, field_type, with_setting
 from .schema import (
@@ -401,6 +402,7 @@ def _english_choices(raw: Any, choices: tuple[Choice, ...], source: str, key: st
 
 
 MAIL_KEYS = {"template", "to", "images", "subject", "message"}
+MAIL_TEMPLATES = resource_dir("templates") / "mail"  # a mail's template: <template>.txt there
 # Staff's texts in a mail: a subject a mail program shows whole, a message that stays a short lead.
 MAIL_TEXT_LIMITS = {"subject": 150, "message": 3000}
 RULE_KINDS = ("different", "same")
@@ -418,6 +420,8 @@ def _parse_mails(raw: Any, by_key: dict[str, FieldDefinition], source: str) -> t
         template, to = item["template"], item["to"]
         if not isinstance(template, str) or not KEY.match(template):
             raise DefinitionError(source, None, "FS062", at=f"{at}.template", template=template)
+        if not (MAIL_TEMPLATES / f"{template}.txt").is_file():  # else every answer would fail to send it
+            raise DefinitionError(source, None, "FS068", at=f"{at}.template", template=template)
         address = isinstance(to, str) and to in by_key and field_type(by_key[to].type).is_address
         if to != "secretariat" and not address:
             raise DefinitionError(source, None, "FS063", at=f"{at}.to", template=template)
