@@ -400,6 +400,7 @@ MAIL_TEMPLATES = {
 RULE_KINDS = {"different": "Svaren måste vara olika", "same": "Svaren måste vara lika"}
 # A list in the definition -> how the editor names an item's place (its ids and its errors): utskick-1, ...
 LIST_PLACES = {"mails": "utskick", "rules": "regel"}
+LIST_ITEM = re.compile(r"(utskick|regel)-(ny|\d+)")
 
 
 def _list_place(key: str, at: str, new=None) -> tuple[str, str]:
@@ -417,9 +418,8 @@ def _summary(errors: dict) -> list[tuple[str, str]]:
     """The error summary's lines: (the anchor of the setting, what is wrong and where)."""
     lines = []
     for (key, name), message in errors.items():
-        place, _, number = key.partition("-")
-        if place in LIST_PLACES.values():
-            lines.append((f"{key}-{name}" if name else key, f"{_place_name(place, number)}: {message}"))
+        if item := LIST_ITEM.fullmatch(key):  # a field's key has no "-"
+            lines.append((f"{key}-{name}" if name else key, f"{_place_name(*item.groups())}: {message}"))
         else:
             anchor = (key or "form") + "-" + name if name else "fraga-" + key
             lines.append((anchor, (gettext("Frågan ”%(key)s”", key=key) + ": " if key else "") + message))
