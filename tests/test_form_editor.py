@@ -201,7 +201,7 @@ def test_staff_add_edit_and_remove_a_rule_and_the_form_follows_it(app, staff_cli
     """Regler: a `same` rule (an address written twice) refuses a differing answer with its message next to
     the second question once published; edited to `different`, then removed. Bad input tried, each refused
     next to its setting with nothing saved: the same question twice, a question the form lacks, an empty
-    message, and removing a question the rule names."""
+    message, a kind of rule there is none of, and removing a question the rule names."""
     _post(staff_client, "/new", slug="anmalan", how="blank", title="Anmälan")
     _post(staff_client, "/anmalan/fields", type="email")  # fraga_2
     _post(staff_client, "/anmalan/fields", type="email")  # fraga_3
@@ -214,6 +214,8 @@ def test_staff_add_edit_and_remove_a_rule_and_the_form_follows_it(app, staff_cli
     assert '<option value="finns_inte" selected>' in refused.get_data(as_text=True)
     refused = _post(staff_client, "/anmalan/rules", **{**rule, "message": "  "})
     assert refused.status_code == 422 and "behöver ett ”message”" in _error_next_to(refused, "regel-ny-message")
+    refused = _post(staff_client, "/anmalan/rules", **{**rule, "kind": "larger"})
+    assert refused.status_code == 422 and "Ny regel: varje regel behöver exakt en av" in text_of(refused)
     assert "rules" not in _draft_yaml(staff_client, "anmalan")
     added = _post(staff_client, "/anmalan/rules", **rule)
     assert added.status_code == 303 and added.headers["Location"].endswith("/anmalan#regel-1")
