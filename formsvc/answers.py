@@ -236,5 +236,6 @@ def answer_mails(
         else:
             recipient = response.answers.get(item.to)
         if recipient:
-            mails.append(compose(recipient, item.template, images=item.images, recipient_field=item.to, **context))
+            mails.append(compose(recipient, item.template, images=item.images, subject=item.subject,
+                                 message=item.message, recipient_field=item.to, **context))
     return mails

@@ -152,14 +152,21 @@ def _paragraphs(text: str, links=()) -> list[Markup]:
     return [lines(block) for block in blocks if block]
 
 
-def compose(recipient: str, template: str, headers: dict | None = None, images=(), **context) -> dict:
-    """Render a mail into the values of an outbox row (not stored yet)."""
-    subject, text = render_mail(template, recipient=recipient, images=list(images), **context)
+def compose(
+    recipient: str, template: str, headers: dict | None = None, images=(), subject: str = "", message: str = "",
+    **context,
+) -> dict:
+    """Render a mail into the values of an outbox row (not stored yet). `subject` and `message` are staff's
+    texts from the form definition: the subject instead of the template's, the message above its body (its
+    addresses stay text in the HTML version: it is not among the service's links)."""
+    template_subject, text = render_mail(template, recipient=recipient, images=list(images), **context)
+    if message:
+        text = f"{message}\n\n{text}"
     return {
         "message_id": make_msgid(domain=_sender_domain()),
         "template": template,
         "recipient": recipient,
-        "subject": subject,
+        "subject": subject or template_subject,
         "body_text": text,
         "headers": headers or {},
         "images": list(images),

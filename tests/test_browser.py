@@ -367,6 +367,19 @@ def empty_the_title(page) -> None:
     page.get_by_role("button", name="Spara inställningarna").click()
 
 
+def mail_subject_too_long(page) -> None:
+    """The editor's first mail saved with a subject of 151 characters (FS111, shown next to it)."""
+    page.locator("#utskick-1-subject").fill("x" * 151)
+    page.locator("#utskick-1").get_by_role("button", name="Spara utskicket").click()
+
+
+def rule_added_without_message(page) -> None:
+    """A rule added with its message left empty (FS113, shown next to it in the add form)."""
+    page.locator("#regel-ny-first").select_option("ledamot_epost")
+    page.locator("#regel-ny-second").select_option("ersattare_epost")
+    page.get_by_role("button", name="Lägg till regeln").click()
+
+
 def preview_sent_empty(page) -> None:
     page.get_by_role("button", name="Skicka").click()
 
@@ -519,6 +532,10 @@ PAGES = [
     Page("formular-nytt-med-fel", "/staff/forms-admin/", 422, then=press_the_button, who="staff_page"),
     Page("formular-redigera", "/staff/forms-admin/utvardering", who="staff_page"),
     Page("formular-redigera-med-fel", "/staff/forms-admin/utvardering", 422, then=empty_the_title, who="staff_page"),
+    Page("formular-utskick-med-fel", "/staff/forms-admin/nominering", 422, then=mail_subject_too_long,
+         who="staff_page"),
+    Page("formular-regel-med-fel", "/staff/forms-admin/nominering", 422, then=rule_added_without_message,
+         who="staff_page"),
     Page("formular-forhandsvisa", "/staff/forms-admin/utvardering/preview", who="staff_page"),
     Page("formular-forhandsvisa-med-fel", "/staff/forms-admin/utvardering/preview", 422, then=preview_sent_empty,
          who="staff_page"),

@@ -92,3 +92,39 @@ def test_the_error_reads_in_swedish_and_english(tmp_path):
     error = refused(tmp_path, FIELDS + "  - key: val\n    type: choice\n    label: Val\n")
     assert error.message("en") == "a choice field needs 'choices'" == error.reason
     assert error.message("sv") == "ett fält av typen choice behöver ”choices”"
+
+
+EMAIL = FIELDS + "  - key: epost\n    type: email\n    label: E-post\n"
+MAIL = EMAIL + "mails:\n  - template: kvitto\n    to: epost\n"  # a mail's settings start on line 12
+RULE = EMAIL + "rules:\n  - "  # a rule starts on line 10
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "line", "column"),
+    [
+        # Tried: a subject on two lines, a subject and a message one character too long, a list as subject,
+        # a number as message, a mail to a text field (at its `to`), a template there is no file for.
+        (MAIL + '    subject: "Rad ett\\nRad två"\n', "FS110", 12, 5),
+        (MAIL + f"    subject: {'x' * 151}\n", "FS111", 12, 5),
+        (MAIL + f"    message: {'x' * 3001}\n", "FS111", 12, 5),
+        (MAIL + "    subject: [Tack, Hej]\n", "FS012", 12, 5),
+        (MAIL + "    message: 12\n", "FS012", 12, 5),
+        (MAIL.replace("to: epost", "to: namn"), "FS063", 11, 5),
+        (MAIL.replace("template: kvitto", "template: finns_inte"), "FS068", 10, 5),
+        # Tried: the same field twice, a field the form lacks, an empty message, both kinds in one rule,
+        # an unknown kind.
+        (RULE + "different: [namn, namn]\n    message: M\n", "FS112", 10, 5),
+        (RULE + "same: [epost, finns_inte]\n    message: M\n", "FS066", 10, 5),
+        (RULE + "same: [epost, namn]\n    message: ''\n", "FS113", 11, 5),
+        (RULE + "same: [epost, namn]\n    different: [epost, namn]\n    message: M\n", "FS065", 10, 5),
+        (RULE + "larger: [epost, namn]\n    message: M\n", "FS065", 10, 5),
+    ],
+)
+def test_a_bad_mail_text_or_rule_names_its_line(tmp_path, text, code, line, column):
+    error = refused(tmp_path, text)
+    assert (error.code, error.line, error.column) == (code, line, column), str(error)
+
+
+def test_a_mail_text_too_long_says_how_long_in_swedish(tmp_path):
+    error = refused(tmp_path, MAIL + f"    subject: {'x' * 160}\n")
+    assert error.message("sv") == "”subject” har 160 tecken, men får ha högst 150"

@@ -9,8 +9,9 @@ import re
 
 import lxml.html
 import sqlalchemy as sa
-from helpers import hidden_values, submit, text_of
+from helpers import flush_mail, hidden_values, submit, text_of
 
+from formsvc.audit import AuditEvent
 from formsvc.extensions import db
 from formsvc.models import Response
 
@@ -159,3 +160,100 @@ def test_the_preview_as_wide_as_a_phone_frames_the_draft_and_only_this_site_may_
     editor = staff_client.get(f"{ADMIN}/nyhetsbrev")
     assert editor.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in editor.headers["Content-Security-Policy"]
+
+def _draft_yaml(client, slug: str) -> str:
+    return client.get(f"{ADMIN}/{slug}/draft.yaml").get_data(as_text=True)
+
+
+def test_staff_add_edit_and_remove_mails_and_the_answer_gets_the_own_subject(app, staff_client, smtp):
+    """Utskick: a receipt with staff's own subject and text reaches the person who answers once published;
+    a notice is added, edited and removed. Bad input tried, each refused next to its setting with nothing
+    saved: a subject on two lines, a message too long, a mail to a text question, a template that is no plain
+    name and one that does not exist, and removing the question the receipt goes to."""
+    _post(staff_client, "/new", slug="mote", how="blank", title="Möte")
+    _post(staff_client, "/mote/fields", type="email")  # fraga_2
+    added = _post(staff_client, "/mote/mails", template="kvitto", to="fraga_2", subject="Välkommen till mötet",
+                  message="Vi ses den 12 maj i Västerås.\r\n\r\nHör av dig om du får förhinder.")
+    assert added.status_code == 303 and added.headers["Location"].endswith("/mote#utskick-1")
+    assert _post(staff_client, "/mote/mails", template="notis", to="secretariat").status_code == 303
+    assert _post(staff_client, "/mote/mails/2", template="notis", to="secretariat",
+                 subject="Ny anmälan till mötet").status_code == 303
+    page = staff_client.get(f"{ADMIN}/mote")
+    html = page.get_data(as_text=True)
+    assert 'value="Ny anmälan till mötet"' in html and "Utskick 2: Notis till sekretariatet" in text_of(page)
+
+    refused = _post(staff_client, "/mote/mails", template="notis", to="secretariat", subject="Rad ett\r\nRad två")
+    assert refused.status_code == 422 and "måste stå på en rad" in _error_next_to(refused, "utskick-ny-subject")
+    assert 'value="Rad ett' in refused.get_data(as_text=True)  # kept in the add form to correct
+    assert "Utskick 3" not in text_of(refused)
+    refused = _post(staff_client, "/mote/mails/1", template="kvitto", to="fraga_2", message="x" * 3001)
+    assert refused.status_code == 422
+    assert "har 3001 tecken, men får ha högst 3000" in _error_next_to(refused, "utskick-1-message")
+    refused = _post(staff_client, "/mote/mails/1", template="kvitto", to="fraga_1")
+    assert refused.status_code == 422 and "e-postfält" in _error_next_to(refused, "utskick-1-to")
+    refused = _post(staff_client, "/mote/mails", template="../kvitto", to="secretariat")
+    assert refused.status_code == 422 and "enkelt namn" in _error_next_to(refused, "utskick-ny-template")
+    refused = _post(staff_client, "/mote/mails", template="finns_inte", to="secretariat")
+    assert refused.status_code == 422 and "finns inte" in _error_next_to(refused, "utskick-ny-template")
+    assert "Nytt utskick: " in text_of(refused)  # the error summary names where
+    refused = _post(staff_client, "/mote/fields/fraga_2/remove")
+    assert refused.status_code == 422 and "e-postfält" in _error_next_to(refused, "utskick-1-to")
+    draft = _draft_yaml(staff_client, "mote")
+    assert "Rad ett" not in draft and "x" * 3001 not in draft and "../kvitto" not in draft and "fraga_2" in draft
+
+    assert _post(staff_client, "/mote/mails/2/remove").status_code == 303
+    assert "Utskick 2" not in text_of(staff_client.get(f"{ADMIN}/mote"))
+    assert _post(staff_client, "/mote/publish").status_code == 303
+    with app.app_context():
+        assert db.session.scalar(sa.select(AuditEvent.actor).filter_by(action="form_publish", target="mote"))
+    assert submit(staff_client, "mote", {"fraga_1": "Kim", "fraga_2": "kim@example.org"}).status_code == 303
+    flush_mail(app)
+    [receipt] = smtp.to("kim@example.org")
+    assert receipt["Subject"] == "Välkommen till mötet"
+    body = receipt.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert body.startswith("Vi ses den 12 maj i Västerås.\n\nHör av dig om du får förhinder.\n\nHej!")
+    assert smtp.to("sekretariat@example.org") == []  # the notice was removed
+
+
+def test_staff_add_edit_and_remove_a_rule_and_the_form_follows_it(app, staff_client):
+    """Regler: a `same` rule (an address written twice) refuses a differing answer with its message next to
+    the second question once published; edited to `different`, then removed. Bad input tried, each refused
+    next to its setting with nothing saved: the same question twice, a question the form lacks, an empty
+    message, a kind of rule there is none of, and removing a question the rule names."""
+    _post(staff_client, "/new", slug="anmalan", how="blank", title="Anmälan")
+    _post(staff_client, "/anmalan/fields", type="email")  # fraga_2
+    _post(staff_client, "/anmalan/fields", type="email")  # fraga_3
+    rule = {"kind": "same", "first": "fraga_2", "second": "fraga_3", "message": "Skriv samma adress två gånger."}
+    refused = _post(staff_client, "/anmalan/rules", **{**rule, "second": "fraga_2"})
+    assert refused.status_code == 422 and "två gånger" in _error_next_to(refused, "regel-ny-first")
+    assert "Ny regel: " in text_of(refused)
+    refused = _post(staff_client, "/anmalan/rules", **{**rule, "second": "finns_inte"})
+    assert refused.status_code == 422 and "måste vara två fält" in _error_next_to(refused, "regel-ny-second")
+    assert '<option value="finns_inte" selected>' in refused.get_data(as_text=True)
+    refused = _post(staff_client, "/anmalan/rules", **{**rule, "message": "  "})
+    assert refused.status_code == 422 and "behöver ett ”message”" in _error_next_to(refused, "regel-ny-message")
+    refused = _post(staff_client, "/anmalan/rules", **{**rule, "kind": "larger"})
+    assert refused.status_code == 422 and "Ny regel: varje regel behöver exakt en av" in text_of(refused)
+    assert "rules" not in _draft_yaml(staff_client, "anmalan")
+    added = _post(staff_client, "/anmalan/rules", **rule)
+    assert added.status_code == 303 and added.headers["Location"].endswith("/anmalan#regel-1")
+    refused = _post(staff_client, "/anmalan/fields/fraga_3/remove")
+    assert refused.status_code == 422 and "måste vara två fält" in _error_next_to(refused, "regel-1-first")
+    assert _post(staff_client, "/anmalan/publish").status_code == 303
+
+    answer = {"fraga_1": "Kim", "fraga_2": "kim@example.org", "fraga_3": "kim@example.com"}
+    refused = submit(staff_client, "anmalan", answer)
+    assert refused.status_code == 422 and "Skriv samma adress två gånger." in _error_next_to(refused, "fraga_3")
+    assert submit(staff_client, "anmalan", {**answer, "fraga_3": "KIM@example.org"}).status_code == 303
+
+    edited = _post(staff_client, "/anmalan/rules/1", **{**rule, "kind": "different", "message": "Två olika."})
+    assert edited.status_code == 303
+    assert "different:" in _draft_yaml(staff_client, "anmalan")
+    assert _post(staff_client, "/anmalan/rules/1/remove").status_code == 303
+    assert "Formuläret har inga regler." in text_of(staff_client.get(f"{ADMIN}/anmalan"))
+    assert _post(staff_client, "/anmalan/publish").status_code == 303
+    assert "Reglerna ändrades." in text_of(staff_client.get(f"{ADMIN}/anmalan/history"))
+    assert submit(staff_client, "anmalan", answer).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).filter_by(
+            action="form_publish", target="anmalan")) == 2

@@ -57,7 +57,7 @@ FLOW_MAILS = {
 }
 SHARED_MAIL_PARTS = ["_answers", "_footer"]
 # Definition keys whose values a person reads in Swedish (the *_en keys are the English versions).
-TEXT_KEYS = {"title", "intro", "thanks", "submit_label", "purpose", "label", "help", "message"}
+TEXT_KEYS = {"title", "intro", "thanks", "submit_label", "purpose", "label", "help", "message", "subject"}
 
 
 def _blank(match: re.Match) -> str:

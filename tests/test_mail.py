@@ -402,3 +402,29 @@ def test_a_mail_shows_the_images_its_definition_names(make_app, smtp, tmp_path):
     assert image["Content-ID"] == "<klistermarke>" and 'src="cid:klistermarke"' in html_part(receipt)
     assert not [part for part in notice.walk() if part.get_content_type() == "image/png"]
     assert "cid:klistermarke" not in html_part(notice)
+
+
+def test_a_mail_has_the_subject_and_message_its_definition_gives(make_app, smtp, tmp_path):
+    """`subject` replaces the template's subject; `message` (two paragraphs, the second indented and with a
+    link) comes above the template's text, in the plain and the HTML version, and its link stays text. The
+    notice without them keeps the template's subject and opening."""
+    (tmp_path / "prov.yaml").write_text(
+        "title: Prov\nfields:\n  - {key: epost, type: email, label: E-post, required: true}\n"
+        "mails:\n  - template: kvitto\n    to: epost\n    subject: Tack för din anmälan till mötet\n"
+        "    message: |\n      Vi ses den 12 maj i Västerås.\n\n\n        Läs mer på https://evil.example/x\n"
+        "  - {template: notis, to: secretariat}\n",
+        encoding="utf-8",
+    )
+    app = make_app(FORMSVC_FORMS_DIR=str(tmp_path))
+    assert submit(app.test_client(), "prov", {"epost": "bo@example.org"}).status_code == 303
+    flush_mail(app)
+    [receipt] = smtp.to("bo@example.org")
+    [notice] = smtp.to("sekretariat@example.org")
+    assert receipt["Subject"] == "Tack för din anmälan till mötet"
+    body = receipt.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert body.startswith("Vi ses den 12 maj i Västerås.\n\nLäs mer på https://evil.example/x\n\nHej!\n\nTack för")
+    html = html_part(receipt)
+    assert ">Vi ses den 12 maj i Västerås.</p>" in html and ">Läs mer på https://evil.example/x</p>" in html
+    assert html.index("Västerås") < html.index("Hej!") and 'href="https://evil.example' not in html
+    assert notice["Subject"] == "Nytt svar: Prov"
+    assert notice.get_body(("plain",)).get_content().startswith("Ett nytt svar har kommit in")

@@ -280,6 +280,29 @@ def test_bad_input_is_refused_next_to_the_field(app, client, register, slug, ans
     assert_refused(app, response, 422, target, message, kept)
 
 
+@pytest.mark.parametrize(
+    ("repeated", "message"),
+    [
+        # Tried: another address in the repeat box, and the repeat box left empty.
+        ("bo@example.com", "Skriv samma e-postadress två gånger."),
+        ("", "Skriv samma e-postadress två gånger."),
+    ],
+)
+def test_a_same_rule_refuses_two_different_answers_next_to_the_second(make_app, tmp_path, repeated, message):
+    (tmp_path / "prov.yaml").write_text(
+        "title: Prov\nfields:\n  - {key: epost, type: email, label: E-post, required: true}\n"
+        "  - {key: epost_igen, type: email, label: E-post igen}\n"
+        "rules:\n  - {same: [epost, epost_igen], message: Skriv samma e-postadress två gånger.}\n",
+        encoding="utf-8",
+    )
+    app = make_app(FORMSVC_FORMS_DIR=str(tmp_path))
+    client = app.test_client()
+    refused = submit(client, "prov", {"epost": "bo@example.org", "epost_igen": repeated})
+    assert_refused(app, refused, 422, "epost_igen", message, ["bo@example.org"])
+    # The same address, in other case and with spaces around it, is the same.
+    assert submit(client, "prov", {"epost": "bo@example.org", "epost_igen": " Bo@Example.org "}).status_code == 303
+
+
 def test_ranking_keeps_the_places_picked(app, client):
     open_to_all(app)
     response = submit(client, "prioritering", {"prioriteringar": ["folkhalsa", "", "demokrati"]})

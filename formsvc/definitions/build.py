@@ -41,7 +41,10 @@ def build_form_class(
             if not asked.issuperset(rule.fields):
                 continue
             first, second = (getattr(self, key) for key in rule.fields)
-            if _same_answer(first.data, second.data):
+            # `same` says nothing more where the second answer is refused already (left out, not an address).
+            broken = _differ(first.data, second.data) and not second.errors if rule.same \
+                else _same_answer(first.data, second.data)
+            if broken:
                 second.errors = [*second.errors, translate(rule.message)]
                 valid = False
         return valid
@@ -53,7 +56,16 @@ def build_form_class(
 def _same_answer(first: Any, second: Any) -> bool:
     if not isinstance(first, str) or not isinstance(second, str):
         return False
-    return bool(first.strip()) and first.strip().casefold() == second.strip().casefold()
+    return bool(first.strip()) and _folded(first) == _folded(second)
+
+
+def _differ(first: Any, second: Any) -> bool:
+    """Two answers that are not the same text (case and surrounding spaces ignored; empty is None)."""
+    return _folded(first) != _folded(second)
+
+
+def _folded(value: Any) -> Any:
+    return (value.strip().casefold() or None) if isinstance(value, str) else value
 
 
 def asked_fields(definition: FormDefinition, form: wtforms.Form) -> list[FieldDefinition]:

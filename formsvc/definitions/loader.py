@@ -14,19 +14,20 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from ..config import resource_dir
 from . import checks
 from .registry import FIELD_TYPES, field_type, with_setting
 from .schema import (
     MAIL_IMAGES,
     Choice,
     DefinitionError,
-    DifferentRule,
     FieldDefinition,
     FormDefinition,
     MailDefinition,
     NewsletterDefinition,
     RosterDefinition,
     RosterPerson,
+    Rule,
     ShowIf,
     definition_version,
 )
@@ -400,37 +401,74 @@ def _english_choices(raw: Any, choices: tuple[Choice, ...], source: str, key: st
     return tuple(Choice(c.key, c.label, raw[c.key].strip() if c.key in raw else c.label_en) for c in choices)
 
 
+MAIL_KEYS = {"template", "to", "images", "subject", "message"}
+MAIL_TEMPLATES = resource_dir("templates") / "mail"  # a mail's template: <template>.txt there
+# Staff's texts in a mail: a subject a mail program shows whole, a message that stays a short lead.
+MAIL_TEXT_LIMITS = {"subject": 150, "message": 3000}
+RULE_KINDS = ("different", "same")
+
+
 def _parse_mails(raw: Any, by_key: dict[str, FieldDefinition], source: str) -> tuple[MailDefinition, ...]:
+    """Each mail's `at` is mails.<n>.<setting>, so an error points at the setting (and the editor's box)."""
     if not isinstance(raw, list):
         raise DefinitionError(source, None, "FS060", at="mails")
     mails = []
-    for item in raw:
-        if not isinstance(item, dict) or not {"template", "to"} <= set(item) <= {"template", "to", "images"}:
-            raise DefinitionError(source, None, "FS061", at="mails")
+    for index, item in enumerate(raw):
+        at = f"mails.{index}"
+        if not isinstance(item, dict) or not {"template", "to"} <= set(item) <= MAIL_KEYS:
+            raise DefinitionError(source, None, "FS061", at=at)
         template, to = item["template"], item["to"]
         if not isinstance(template, str) or not KEY.match(template):
-            raise DefinitionError(source, None, "FS062", at="mails", template=template)
-        if to != "secretariat" and (to not in by_key or not field_type(by_key[to].type).is_address):
-            raise DefinitionError(source, None, "FS063", at="mails", template=template)
+            raise DefinitionError(source, None, "FS062", at=f"{at}.template", template=template)
+        if not (MAIL_TEMPLATES / f"{template}.txt").is_file():  # else every answer would fail to send it
+            raise DefinitionError(source, None, "FS068", at=f"{at}.template", template=template)
+        address = isinstance(to, str) and to in by_key and field_type(by_key[to].type).is_address
+        if to != "secretariat" and not address:
+            raise DefinitionError(source, None, "FS063", at=f"{at}.to", template=template)
         images = item.get("images", [])
         if not isinstance(images, list) or any(name not in MAIL_IMAGES for name in images):
-            raise DefinitionError(source, None, "FS067", at="mails", template=template,
+            raise DefinitionError(source, None, "FS067", at=f"{at}.images", template=template,
                                   names=", ".join(sorted(MAIL_IMAGES)))
-        mails.append(MailDefinition(template, to, tuple(images)))
+        texts = {name: _mail_text(item.get(name, ""), name, source, f"{at}.{name}") for name in MAIL_TEXT_LIMITS}
+        mails.append(MailDefinition(template, to, tuple(images), **texts))
     return tuple(mails)
 
 
-def _parse_rules(raw: Any, by_key: dict[str, FieldDefinition], source: str) -> tuple[DifferentRule, ...]:
+def _mail_text(value: Any, name: str, source: str, at: str) -> str:
+    """Staff's subject or message: text within its limit, each line trimmed (an indented line would read as
+    an answer below its question in the HTML version), paragraphs one blank line apart; a subject one line."""
+    if not isinstance(value, str):
+        raise DefinitionError(source, None, "FS012", at=at, name=name)
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(line.strip() for line in value.strip().split("\n")))
+    if name == "subject" and "\n" in text:
+        raise DefinitionError(source, None, "FS110", at=at, name=name)
+    if len(text) > MAIL_TEXT_LIMITS[name]:
+        raise DefinitionError(source, None, "FS111", at=at, name=name, length=len(text),
+                              limit=MAIL_TEXT_LIMITS[name])
+    return text
+
+
+def _parse_rules(raw: Any, by_key: dict[str, FieldDefinition], source: str) -> tuple[Rule, ...]:
+    """`different: [a, b]` or `same: [a, b]`, and `message`; `at` is rules.<n>.<setting>."""
     if not isinstance(raw, list):
         raise DefinitionError(source, None, "FS064", at="rules")
     rules = []
-    for item in raw:
-        if not isinstance(item, dict) or set(item) != {"different", "message"}:
-            raise DefinitionError(source, None, "FS065", at="rules")
-        pair = item["different"]
-        if not isinstance(pair, list) or len(pair) != 2 or any(k not in by_key for k in pair):
-            raise DefinitionError(source, None, "FS066", at="rules", pair=repr(pair))
-        rules.append(DifferentRule(tuple(pair), _text(item["message"], source, pair[1], "message")))
+    for index, item in enumerate(raw):
+        at = f"rules.{index}"
+        kinds = [kind for kind in RULE_KINDS if isinstance(item, dict) and kind in item]
+        if len(kinds) != 1 or set(item) - {kinds[0], "message"}:
+            raise DefinitionError(source, None, "FS065", at=at)
+        kind, pair = kinds[0], item[kinds[0]]
+        if not isinstance(pair, list) or len(pair) != 2 or any(not isinstance(k, str) or k not in by_key for k in pair):
+            raise DefinitionError(source, None, "FS066", at=f"{at}.{kind}", kind=kind, pair=repr(pair))
+        if pair[0] == pair[1]:
+            raise DefinitionError(source, None, "FS112", at=f"{at}.{kind}", kind=kind, key=pair[0])
+        message = item.get("message", "")
+        if not isinstance(message, str):
+            raise DefinitionError(source, None, "FS012", at=f"{at}.message", name="message")
+        if not message.strip():
+            raise DefinitionError(source, None, "FS113", at=f"{at}.message", kind=kind)
+        rules.append(Rule(tuple(pair), message.strip(), same=kind == "same"))
     return tuple(rules)
 
 

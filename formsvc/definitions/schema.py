@@ -134,6 +134,8 @@ class MailDefinition:
     template: str  # name of templates/mail/<template>.html
     to: str  # a field key holding an e-mail address, or "secretariat"
     images: tuple[str, ...] = ()  # names in MAIL_IMAGES, sent inline with the mail
+    subject: str = ""  # staff's subject line, instead of the template's ("": the template's)
+    message: str = ""  # staff's paragraphs, put above what the template writes
 
 
 @dataclass(frozen=True)
@@ -186,11 +188,13 @@ class NewsletterDefinition:
 
 
 @dataclass(frozen=True)
-class DifferentRule:
-    """Two fields whose answers must differ (case-insensitively), e.g. two people's e-mail addresses."""
+class Rule:
+    """Two fields whose answers must differ (case-insensitively), e.g. two people's e-mail addresses; or,
+    with `same`, must be the same (an e-mail address written twice)."""
 
     fields: tuple[str, str]
-    message: str
+    message: str = ""  # shown next to the second field
+    same: bool = False
 
 
 @dataclass(frozen=True)
@@ -208,7 +212,7 @@ class FormDefinition(Translated):
     thanks: str = ""
     fields: tuple[FieldDefinition, ...] = ()
     mails: tuple[MailDefinition, ...] = ()
-    rules: tuple[DifferentRule, ...] = ()
+    rules: tuple[Rule, ...] = ()
     newsletter: NewsletterDefinition | None = None  # these answers may sign up to the newsletter
     roster: RosterDefinition | None = None  # the staff roster (/staff/roster) is read from these answers
     # False: answered only through a personal invitation link (/i/<token>), not at /f/<slug> directly.
@@ -303,7 +307,7 @@ class FormDefinition(Translated):
             ),
             roster=_roster_from_json(data.get("roster")),
             rules=tuple(
-                DifferentRule(fields=tuple(r["fields"]), message=r["message"]) for r in data.get("rules") or ()
+                Rule(**{**_known(Rule, r), "fields": tuple(r["fields"])}) for r in data.get("rules") or ()
             ),
         )
         definition = cls(**plain)
@@ -326,7 +330,7 @@ def _roster_from_json(data: dict | None) -> RosterDefinition | None:
 # definition that does not use them keeps its version.
 LATER_SETTINGS = {
     "purpose", "roster", "images", "sign_up", "live_only", "record", "record_series", "min_label", "max_label",
-    "show_if",
+    "show_if", "subject", "message", "same",
 }  # fmt: skip
 
 

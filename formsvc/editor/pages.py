@@ -19,7 +19,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from ..catalog import AnswerForm, catalog
-from ..definitions import DefinitionError, build_form_class, form_answers
+from ..definitions import FIELD_TYPES, DefinitionError, build_form_class, field_type, form_answers
 from ..definitions.loader import SLUG
 from ..extensions import db
 from ..models import Response, utcnow
@@ -157,27 +157,30 @@ def _draft_with_field_or_404(slug: str, key: str) -> tuple[dict, int]:
     return raw, index
 
 
-def _problems_by_place(problems) -> dict[tuple[str, str], str]:
-    """Loader refusals by (field key or "", setting), so each is shown next to its setting."""
+def _problems_by_place(problems, new=None) -> dict[tuple[str, str], str]:
+    """Loader refusals by (field key or "", setting), so each is shown next to its setting; a mail's or a
+    rule's by its place in the Utskick or Regler section (`_list_place`)."""
     placed = {}
     for problem in problems:
         at = problem.at or ""
         if problem.code == "FS036":  # options missing: the loader points at `type`, the editor at the options box
             at = "choices"
-        placed.setdefault((problem.field_key or "", at), _describe(problem))
+        placed.setdefault(_list_place(problem.field_key or "", at, new), _describe(problem))
     return placed
 
 
-def _editor_page(slug: str, text: str, problems=(), status: int = 200):
+def _editor_page(slug: str, text: str, problems=(), status: int = 200, new=None):
+    """`new`: a mail or rule being added that was refused, (list, index, its settings), shown in the add form."""
     raw = drafts.mapping(text)
     row = publishing.stored(slug)
-    errors = _problems_by_place(problems)
+    errors = _problems_by_place(problems, new)
     return render_template(
         "staff/forms_admin/editor.html", slug=slug, raw=raw, row=row, errors=errors,
         form_settings=drafts.FORM_SETTINGS, common=drafts.COMMON_FIELD_SETTINGS, labels=SETTING_LABELS,
         type_settings=drafts.type_settings, types=drafts.field_types(), shown=drafts.shown_value,
         setting_kind=drafts.setting_kind, flag_defaults=drafts.FLAG_DEFAULTS,
         answered=publishing.has_answers(slug), state=STATE_LABELS[_state(row, slug)],
+        summary=_summary(errors), **_lists_context(raw, new),
     ), status
 
 
@@ -186,14 +189,15 @@ def editor(slug: str):
     return _editor_page(slug, _text_or_404(slug))
 
 
-def _refused(slug: str, raw: dict):
+def _refused(slug: str, raw: dict, shown: str | None = None, new=None):
     """Keep the changed mapping as the draft; a refusal is the page again with each message in place
-    (and nothing kept), else None: the view commits and goes back to the editor."""
+    (and nothing kept), else None: the view commits and goes back to the editor. `shown`: the text the
+    page shows instead of the refused one (the draft before a mail or rule was added, `new`)."""
     _, problems = publishing.save_draft(slug, drafts.dump(raw), _actor())
     if not problems:
         return None
     db.session.rollback()
-    return _editor_page(slug, drafts.dump(raw), problems, status=422)
+    return _editor_page(slug, shown or drafts.dump(raw), problems, status=422, new=new)
 
 
 def _saved(slug: str, anchor: str = ""):
@@ -398,6 +402,175 @@ def download(slug: str, kind: str):
     stamp = datetime.now().strftime("%Y%m%d")
     return FlaskResponse(text, mimetype="application/yaml", headers={
         "Content-Disposition": f'attachment; filename="{slug}-{kind}-{stamp}.yaml"'})
+
+
+# --- Utskick (the form's mails) and Regler (rules between two questions) ------------------------------------
+
+# The templates a form's mails are written from (templates/mail/<name>.txt), as the editor describes them.
+MAIL_TEMPLATES = {
+    "kvitto": "Kvitto till den som svarar, med en kopia av svaret",
+    "notis": "Notis till sekretariatet om ett nytt svar, med svaret",
+    "valkomstpaket": "Välkomstpaket med klistermärket (skrivet för formuläret ”anslutning”)",
+    "nominerad": "Brev till den som är nominerad (skrivet för formuläret ”nominering”)",
+}
+RULE_KINDS = {"different": "Svaren måste vara olika", "same": "Svaren måste vara lika"}
+# A list in the definition -> how the editor names an item's place (its ids and its errors): utskick-1, ...
+LIST_PLACES = {"mails": "utskick", "rules": "regel"}
+LIST_ITEM = re.compile(r"(utskick|regel)-(ny|\d+)")
+
+
+def _list_place(key: str, at: str, new=None) -> tuple[str, str]:
+    """A mail's or rule's problem (`at` mails.0.subject) as (its place, setting): ("utskick-1", "subject"), or
+    "utskick-ny" for the one being added; a rule's two questions are the setting "fields"."""
+    parts = at.split(".", 2)
+    if len(parts) < 2 or parts[0] not in LIST_PLACES or not parts[1].isdigit():
+        return key, at
+    index, name = int(parts[1]), parts[2] if len(parts) > 2 else ""
+    number = "ny" if new is not None and new[:2] == (parts[0], index) else str(index + 1)
+    return f"{LIST_PLACES[parts[0]]}-{number}", "fields" if name in RULE_KINDS else name
+
+
+def _summary(errors: dict) -> list[tuple[str, str]]:
+    """The error summary's lines: (the anchor of the setting, what is wrong and where)."""
+    lines = []
+    for (key, name), message in errors.items():
+        if item := LIST_ITEM.fullmatch(key):  # a field's key has no "-"
+            lines.append((f"{key}-{name}" if name else key, f"{_place_name(*item.groups())}: {message}"))
+        else:
+            anchor = (key or "form") + "-" + name if name else "fraga-" + key
+            lines.append((anchor, (gettext("Frågan ”%(key)s”", key=key) + ": " if key else "") + message))
+    return lines
+
+
+def _place_name(place: str, number: str) -> str:
+    if place == "utskick":
+        return gettext("Nytt utskick") if number == "ny" else gettext("Utskick %(number)s", number=number)
+    return gettext("Ny regel") if number == "ny" else gettext("Regel %(number)s", number=number)
+
+
+def _lists_context(raw: dict, new) -> dict:
+    """What the Utskick and Regler sections show: their selects' options (value, text), and the add forms'
+    values (those of a refused addition, `new`)."""
+    questions = [(f["key"], f"{f.get('label') or f['key']} ({f['key']})") for f in raw.get("fields") or []
+                 if isinstance(f, dict) and isinstance(f.get("key"), str)]
+    types = {f.get("key"): f.get("type") for f in raw.get("fields") or [] if isinstance(f, dict)}
+    addresses = [(key, text) for key, text in questions
+                 if types[key] in FIELD_TYPES and field_type(types[key]).is_address]
+    new_mail = {"template": "kvitto", "to": addresses[0][0] if addresses else "secretariat"}
+    new_rule = {"different": [], "message": ""}
+    if new is not None:
+        new_mail, new_rule = (new[2], new_rule) if new[0] == "mails" else (new_mail, new[2])
+    return {
+        "mail_templates": {name: gettext(text) for name, text in MAIL_TEMPLATES.items()},
+        "recipients": [("secretariat", gettext("Sekretariatet")), *addresses], "questions": questions,
+        "rule_kinds": [(kind, gettext(text)) for kind, text in RULE_KINDS.items()], "rule_kind": _rule_kind,
+        "new_mail": new_mail, "new_rule": new_rule,
+    }
+
+
+def _rule_kind(rule: dict) -> str:
+    """The rule's kind (the first known key it has; an addition of an unknown kind shows as "different")."""
+    return next((kind for kind in RULE_KINDS if kind in rule), "different")
+
+
+def _draft_list(slug: str, name: str) -> tuple[str, dict, list]:
+    """The draft's text, mapping, and its list `name` (mails, rules), made when it has none."""
+    text = _text_or_404(slug)
+    raw = drafts.mapping(text)
+    items = raw.setdefault(name, [])
+    if not isinstance(items, list):
+        abort(404)
+    return text, raw, items
+
+
+def _draft_item_or_404(slug: str, name: str, number: int) -> tuple[dict, list]:
+    _, raw, items = _draft_list(slug, name)
+    if not 1 <= number <= len(items) or not isinstance(items[number - 1], dict):
+        abort(404)
+    return raw, items
+
+
+def _posted_mail(mail: dict) -> dict:
+    """The posted settings into a mail's mapping (its images stay: the page does not show them)."""
+    mail["template"] = request.form.get("template", "")
+    mail["to"] = request.form.get("to", "")
+    for name in ("subject", "message"):
+        value = drafts.parsed_value("long", request.form.get(name))  # line breaks as \n: refused in a subject
+        if value is None:
+            mail.pop(name, None)
+        else:
+            mail[name] = value
+    return mail
+
+
+def _posted_rule() -> dict:
+    """A rule as posted; the loader checks it (an unknown kind, a question twice, an empty message)."""
+    pair = [request.form.get("first", ""), request.form.get("second", "")]
+    return {request.form.get("kind", ""): pair, "message": (request.form.get("message") or "").strip()}
+
+
+@bp.post("/<slug>/mails")
+def add_mail(slug: str):
+    text, raw, mails = _draft_list(slug, "mails")
+    mails.append(_posted_mail({}))
+    if refused := _refused(slug, raw, shown=text, new=("mails", len(mails) - 1, mails[-1])):
+        return refused
+    db.session.commit()
+    return _saved(slug, f"#utskick-{len(mails)}")
+
+
+@bp.post("/<slug>/mails/<int:number>")
+def save_mail(slug: str, number: int):
+    raw, mails = _draft_item_or_404(slug, "mails", number)
+    _posted_mail(mails[number - 1])
+    if refused := _refused(slug, raw):
+        return refused
+    db.session.commit()
+    return _saved(slug, f"#utskick-{number}")
+
+
+@bp.post("/<slug>/mails/<int:number>/remove")
+def remove_mail(slug: str, number: int):
+    raw, mails = _draft_item_or_404(slug, "mails", number)
+    del mails[number - 1]
+    if not mails:
+        del raw["mails"]
+    if refused := _refused(slug, raw):
+        return refused
+    db.session.commit()
+    return _saved(slug, "#utskick")
+
+
+@bp.post("/<slug>/rules")
+def add_rule(slug: str):
+    text, raw, rules = _draft_list(slug, "rules")
+    rules.append(_posted_rule())
+    if refused := _refused(slug, raw, shown=text, new=("rules", len(rules) - 1, rules[-1])):
+        return refused
+    db.session.commit()
+    return _saved(slug, f"#regel-{len(rules)}")
+
+
+@bp.post("/<slug>/rules/<int:number>")
+def save_rule(slug: str, number: int):
+    raw, rules = _draft_item_or_404(slug, "rules", number)
+    rules[number - 1] = _posted_rule()
+    if refused := _refused(slug, raw):
+        return refused
+    db.session.commit()
+    return _saved(slug, f"#regel-{number}")
+
+
+@bp.post("/<slug>/rules/<int:number>/remove")
+def remove_rule(slug: str, number: int):
+    raw, rules = _draft_item_or_404(slug, "rules", number)
+    del rules[number - 1]
+    if not rules:
+        del raw["rules"]
+    if refused := _refused(slug, raw):
+        return refused
+    db.session.commit()
+    return _saved(slug, "#regler")
 
 
 def init_app(app) -> None:

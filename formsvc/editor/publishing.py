@@ -264,6 +264,10 @@ def diff(old: FormDefinition, new: FormDefinition) -> list[str]:
             lines += _field_diff(old_fields[key], spec)
     if [f.key for f in old.fields if f.key in new_fields] != [f.key for f in new.fields if f.key in old_fields]:
         lines.append(gettext("Frågornas ordning ändrades."))
+    if old.mails != new.mails:
+        lines.append(gettext("Utskicken ändrades."))
+    if old.rules != new.rules:
+        lines.append(gettext("Reglerna ändrades."))
     return lines
 
 
