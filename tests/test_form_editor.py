@@ -140,3 +140,63 @@ def test_a_second_newsletter_sign_up_form_is_refused(app, staff_client):
     """Bad input: a copy of nyhetsbrev, whose `newsletter: sign_up: true` would make two sign-up forms."""
     refused = _post(staff_client, "/new", slug="nyhetsbrev-2", how="copy", source="nyhetsbrev")
     assert refused.status_code == 422 and "sign_up" in _error_next_to(refused, "source")
+
+
+def _conditional_draft(client, slug: str) -> None:
+    """A draft: fraga_1 text, fraga_2 choice (ja/nej), fraga_3 choice (a/b), fraga_4 long text."""
+    _post(client, "/new", slug=slug, how="blank", title="Villkor")
+    for kind in ("choice", "choice", "textarea"):
+        _post(client, f"/{slug}/fields", type=kind)
+    _post(client, f"/{slug}/fields/fraga_2", label="Deltog du?", choices="ja: Ja\nnej: Nej")
+    _post(client, f"/{slug}/fields/fraga_3", label="Vilken dag?", choices="a: Måndag\nb: Tisdag")
+
+
+def test_a_condition_set_in_the_editor_is_shown_as_a_note_to_visitors_without_javascript(app, staff_client):
+    _conditional_draft(staff_client, "villkor")
+    page = lxml.html.fromstring(staff_client.get(f"{ADMIN}/villkor").get_data(as_text=True))
+    offered = page.xpath('//form[contains(@action, "/fields/fraga_4")]//input[@name="show_if_field"]/@value')
+    assert offered == ["", "fraga_2", "fraga_3"]  # always, or an earlier question with options (not the text one)
+    saved = _post(staff_client, "/villkor/fields/fraga_4", label="Varför inte?", show_if_field="fraga_2",
+                  show_if_values=["fraga_2:nej", "fraga_3:a"])  # a tick under the question not picked is not counted
+    assert saved.status_code == 303
+    page = lxml.html.fromstring(staff_client.get(f"{ADMIN}/villkor").get_data(as_text=True))
+    assert page.get_element_by_id("fraga_4-show_if-fraga_2").get("checked") is not None
+    assert page.get_element_by_id("fraga_4-show_if-fraga_2-nej").get("checked") is not None
+    assert page.get_element_by_id("fraga_4-show_if-fraga_3-a").get("checked") is None
+
+    assert _post(staff_client, "/villkor/publish").status_code == 303
+    assert "Besvaras bara om svaret på ”Deltog du?” är ”Nej”." in text_of(staff_client.get("/f/villkor"))
+
+    assert _post(staff_client, "/villkor/fields/fraga_4", label="Varför inte?", show_if_field="").status_code == 303
+    assert "Besvaras bara" not in text_of(staff_client.get(f"{ADMIN}/villkor/preview"))  # "always" again
+
+
+def test_a_bad_condition_is_refused_next_to_it_and_nothing_is_saved(app, staff_client):
+    """Bad input: a condition on a later question, on a value that is not an option, on a question without
+    options, with no option ticked; moving or removing the question a condition names."""
+    _conditional_draft(staff_client, "villkor")
+    questions = {"fraga_2": {"label": "Deltog du?", "choices": "ja: Ja\nnej: Nej"}, "fraga_4": {"label": "Varför?"}}
+    tried = [
+        ("fraga_2", {"show_if_field": "fraga_3", "show_if_values": "fraga_3:a"}, "”fraga_3” måste komma före"),
+        ("fraga_4", {"show_if_field": "fraga_1", "show_if_values": "fraga_1:x"}, "inte har några alternativ"),
+        ("fraga_4", {"show_if_field": "fraga_2", "show_if_values": "fraga_2:kanske"},
+         "”kanske” är inget alternativ i ”fraga_2”"),
+        ("fraga_4", {"show_if_field": "fraga_2"}, "”values”"),
+    ]
+    for key, posted, message in tried:
+        refused = _post(staff_client, f"/villkor/fields/{key}", **questions[key], **posted)
+        assert refused.status_code == 422, posted
+        assert message in _error_next_to(refused, f"{key}-show_if"), posted
+        assert f'href="#{key}-show_if"' in refused.get_data(as_text=True)  # the error summary links to it
+    assert "show_if" not in staff_client.get(f"{ADMIN}/villkor/draft.yaml").get_data(as_text=True)
+
+    _post(staff_client, "/villkor/fields/fraga_4", label="Varför inte?", show_if_field="fraga_3",
+          show_if_values="fraga_3:b")
+    refused = _post(staff_client, "/villkor/fields/fraga_3/move", direction="down")
+    assert refused.status_code == 422 and "måste komma före" in _error_next_to(refused, "fraga_4-show_if")
+    refused = _post(staff_client, "/villkor/fields/fraga_3/remove")
+    assert refused.status_code == 422 and "inget fält i formuläret" in _error_next_to(refused, "fraga_4-show_if")
+    refused = _post(staff_client, "/villkor/fields/fraga_3", label="Vilken dag?", choices="a: Måndag")
+    assert refused.status_code == 422 and "”b” är inget alternativ" in _error_next_to(refused, "fraga_4-show_if")
+    draft = staff_client.get(f"{ADMIN}/villkor/draft.yaml").get_data(as_text=True)
+    assert "b: Tisdag" in draft and draft.index("key: fraga_3") < draft.index("field: fraga_3")  # all kept

@@ -129,3 +129,39 @@ def shown_value(kind: str, value: Any) -> str:
 
 def setting_kind(name: str) -> str:
     return "choices" if name == "choices" else "any"
+
+
+def options_of(spec: Any) -> dict[str, str]:
+    """A question's options as the draft writes them (a yes/no question's own when it leaves them out)."""
+    if not isinstance(spec, dict):
+        return {}
+    kind = field_type(str(spec.get("type", "")))
+    if not (kind.needs_choices or kind.default_choices):
+        return {}
+    if isinstance(spec.get("choices"), dict):
+        return {str(key): str(label) for key, label in spec["choices"].items()}
+    return {choice.key: choice.label for choice in kind.default_choices}
+
+
+def condition_sources(raw: dict[str, Any], index: int) -> list[dict[str, Any]]:
+    """The questions a condition on question `index` may name: those before it with options (number, key,
+    label, options); and the one its condition names now, wherever it is, so a refusal shows what was tried."""
+    fields = raw.get("fields") or []
+    condition = fields[index].get("show_if") if isinstance(fields[index], dict) else None
+    named = condition.get("field") if isinstance(condition, dict) else None
+    sources = []
+    for number, spec in enumerate(fields, start=1):
+        if isinstance(spec, dict) and ((number <= index and options_of(spec)) or (named and spec.get("key") == named)):
+            sources.append({"number": number, "key": spec.get("key"), "label": spec.get("label") or spec.get("key"),
+                            "options": options_of(spec)})
+    return sources
+
+
+def posted_condition(form) -> dict[str, Any] | None:
+    """`show_if` from the editor's question form: the question picked (none: always asked) and the options
+    ticked under it, posted as "question:option" (options ticked under another question are not counted)."""
+    field = (form.get("show_if_field") or "").strip()
+    if not field:
+        return None
+    prefix = f"{field}:"
+    return {"field": field, "values": [v[len(prefix):] for v in form.getlist("show_if_values") if v.startswith(prefix)]}

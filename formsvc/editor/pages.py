@@ -175,7 +175,7 @@ def _editor_page(slug: str, text: str, problems=(), status: int = 200):
         "staff/forms_admin/editor.html", slug=slug, raw=raw, row=row, errors=errors,
         form_settings=drafts.FORM_SETTINGS, common=drafts.COMMON_FIELD_SETTINGS, labels=SETTING_LABELS,
         type_settings=drafts.type_settings, types=drafts.field_types(), shown=drafts.shown_value,
-        setting_kind=drafts.setting_kind, flag_defaults=drafts.FLAG_DEFAULTS,
+        setting_kind=drafts.setting_kind, flag_defaults=drafts.FLAG_DEFAULTS, conditions=drafts.condition_sources,
         answered=publishing.has_answers(slug), state=STATE_LABELS[_state(row, slug)],
     ), status
 
@@ -227,6 +227,9 @@ def save_field(slug: str, key: str):
             spec.pop(name, None)
         else:
             spec[name] = value
+    spec.pop("show_if", None)
+    if condition := drafts.posted_condition(request.form):
+        spec["show_if"] = condition
     if refused := _refused(slug, raw):
         return refused
     db.session.commit()
