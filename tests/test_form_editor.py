@@ -54,7 +54,7 @@ def test_staff_make_a_form_preview_it_publish_it_and_a_visitor_answers(app, staf
     assert refused.status_code == 422 and _error_next_to(refused, "form-closes")
     assert _post(staff_client, "/enkat-2027/fields/fraga_3/move", direction="up").status_code == 303
     editor = text_of(staff_client.get(f"{ADMIN}/enkat-2027"))
-    assert editor.index("Vilken dag passar?") > editor.index("(scale")  # the scale moved above it
+    assert editor.index("Vilken dag passar?") > editor.index("(Skala (betyg)")  # the scale moved above it
 
     preview = staff_client.get(f"{ADMIN}/enkat-2027/preview")
     assert preview.status_code == 200 and "Förhandsvisning av utkastet" in text_of(preview)
@@ -200,3 +200,20 @@ def test_a_bad_condition_is_refused_next_to_it_and_nothing_is_saved(app, staff_c
     assert refused.status_code == 422 and "”b” är inget alternativ" in _error_next_to(refused, "fraga_4-show_if")
     draft = staff_client.get(f"{ADMIN}/villkor/draft.yaml").get_data(as_text=True)
     assert "b: Tisdag" in draft and draft.index("key: fraga_3") < draft.index("field: fraga_3")  # all kept
+
+
+def test_the_field_types_have_swedish_and_english_names_in_the_editor(app, staff_client):
+    """Bad output looked for: a raw type name (choice, multichoice) shown to staff, in Swedish or English."""
+    _post(staff_client, "/new", slug="typer", how="blank", title="Typer")
+    _post(staff_client, "/typer/fields", type="multichoice")
+    page = lxml.html.fromstring(staff_client.get(f"{ADMIN}/typer").get_data(as_text=True))
+    offered = {option.get("value"): option.text_content() for option in page.xpath('//select[@id="new-type"]/option')}
+    assert offered["choice"] == "Ett val (radioknappar)" and offered["multichoice"] == "Flera val (kryssrutor)"
+    assert offered["textarea"] == "Lång text" and offered["email"] == "E-postadress"
+    assert len(set(offered.values())) == len(offered) and not set(offered) & set(offered.values())
+    heading = " ".join(page.get_element_by_id("fraga-fraga_2-rubrik").text_content().split())
+    assert heading == "2. Områden (Flera val (kryssrutor), nyckel fraga_2)"
+
+    english = lxml.html.fromstring(staff_client.get(f"{ADMIN}/typer?lang=en").get_data(as_text=True))
+    offered = [option.text_content() for option in english.xpath('//select[@id="new-type"]/option')]
+    assert "One choice (radio buttons)" in offered and "Scale (rating)" in offered

@@ -6,7 +6,8 @@ is counted and summarised, what anonymisation keeps, and which template macro dr
 asks the type (`field_type(spec.type)`); nothing switches on a type's name. A type not in FIELD_TYPES is
 refused by the loader, so nothing falls through at request time.
 
-Adding a type: one class here (with `@register`), one macro in templates/macros/fields.html named after it,
+Adding a type: one class here (with `@register` and a `label`, its Swedish name for staff, with English in
+messages.po), one macro in templates/macros/fields.html named after it,
 one line in docs/forms.md. The app checks at start that every registered type has its macro, and
 tests/test_field_type_conformance.py runs every registered type through every stage with its `examples`.
 Messages go through `t` (the caller's translate function, lazy in the app) so they follow the locale.
@@ -67,10 +68,16 @@ class Examples:
     shown: str = ""  # how `stored` reads in a receipt
 
 
+def N_(text: str) -> str:
+    """Marks a text for the translation catalogue (pybabel extracts N_); those who show it translate it."""
+    return text
+
+
 class FieldType:
     """What the rest of the service needs to know about one type. Subclasses set `name` and override."""
 
     name: ClassVar[str] = ""
+    label: ClassVar[str] = ""  # what staff call it, in Swedish (the editor translates it with _())
     template: ClassVar[str] = "macros/fields.html"  # holds the macro named after the type that draws it
     settings: ClassVar[dict[str, Setting]] = {}  # beyond key, type, label, required, help (and _en)
     needs_choices: ClassVar[bool] = False
@@ -235,6 +242,7 @@ class _Text(FieldType):
 @register
 class TextType(_Text):
     name = "text"
+    label = N_("Kort text (en rad)")
     describes_person = True
     newsletter_roles = frozenset({"name", "organisation"})
     summary = "text"
@@ -246,6 +254,7 @@ class TextType(_Text):
 @register
 class TextareaType(_Text):
     name = "textarea"
+    label = N_("Lång text")
     default_max_length = 5000
     describes_person = True
     summary = "text"
@@ -273,6 +282,7 @@ class AsciiLocalPart:
 @register
 class EmailType(_Text):
     name = "email"
+    label = N_("E-postadress")
     settings = {**_Text.settings, "person": ("person", checks.keys)}
     default_max_length = 254
     field_class = fields.EmailField
@@ -307,6 +317,7 @@ class EmailType(_Text):
 @register
 class PhoneType(_Text):
     name = "phone"
+    label = N_("Telefonnummer")
     default_max_length = 40
     field_class = fields.TelField
     describes_person = True
@@ -351,6 +362,7 @@ def _number_cell(key: str) -> Callable[[dict[str, Any]], list[Any]]:
 @register
 class NumberType(FieldType):
     name = "number"
+    label = N_("Tal")
     settings = {"min_value": ("min_value", checks.number), "max_value": ("max_value", checks.number)}
     examples = Examples(
         {"label": "Antal", "min_value": 0, "max_value": 10000}, ["1 234,5"], ["10 001"],
@@ -385,6 +397,7 @@ class NumberType(FieldType):
 @register
 class DateType(FieldType):
     name = "date"
+    label = N_("Datum")
     examples = Examples({"label": "Datum"}, ["2026-05-04"], ["4 maj"], ({"max_length": 3}, "FS038"),
                         "2026-05-04", "2026-05-04")  # fmt: skip
 
@@ -431,6 +444,7 @@ class _Options(FieldType):
 @register
 class ChoiceType(_Options):
     name = "choice"
+    label = N_("Ett val (radioknappar)")
     share_builder = True
     single_choice = True
     summary = "choice"
@@ -446,6 +460,7 @@ class ChoiceType(_Options):
 @register
 class YesnoType(ChoiceType):
     name = "yesno"
+    label = N_("Ja eller nej")
     needs_choices = False
     default_choices = (Choice("ja", "Ja", "Yes"), Choice("nej", "Nej", "No"))
     newsletter_roles = frozenset({"when"})
@@ -477,6 +492,7 @@ class ChoiceCount:
 @register
 class MultichoiceType(_Options):
     name = "multichoice"
+    label = N_("Flera val (kryssrutor)")
     settings = {"min": ("min_choices", checks.positive), "max": ("max_choices", checks.positive)}
     multiple = True
     share_builder = True
@@ -553,6 +569,7 @@ class RankingField(fields.Field):
 @register
 class RankingType(_Options):
     name = "ranking"
+    label = N_("Rangordning")
     settings = {"rank": ("rank", checks.positive)}
     multiple = True
     live_question = True
@@ -598,6 +615,7 @@ class RankingType(_Options):
 @register
 class ConsentType(FieldType):
     name = "consent"
+    label = N_("Samtycke (kryssruta)")
     prefillable = False  # consent must be given by the person, never by a link
     kept_on_anonymise = True
     records_consent = True
@@ -627,6 +645,7 @@ class ConsentType(FieldType):
 @register
 class OrganisationType(_Text):
     name = "organisation"
+    label = N_("Organisation (med förslag från registret)")
     settings = {**_Text.settings, "type_field": ("type_field", lambda value, name, fail: value)}
     from_link = True
     share_builder = True
@@ -662,6 +681,7 @@ class ScaleType(FieldType):
     """A rating from 1 to `max` (2..10, default 5), with labelled ends; summarised with mean and median."""
 
     name = "scale"
+    label = N_("Skala (betyg)")
     settings = {
         "max": ("max_value", checks.whole_between(2, 10)),
         "min_label": ("min_label", checks.text),

@@ -60,6 +60,11 @@ def type_settings(type_name: str) -> list[str]:
     return names
 
 
+def type_label(name: str) -> str:
+    """What staff call a type (Swedish, for _()); a name no type has as it is."""
+    return field_type(name).label or name or "–"
+
+
 def field_types() -> list[str]:
     return [name for name in FIELD_TYPES if not name.startswith("_") and name != "stored"]
 

@@ -176,6 +176,7 @@ def _editor_page(slug: str, text: str, problems=(), status: int = 200):
         form_settings=drafts.FORM_SETTINGS, common=drafts.COMMON_FIELD_SETTINGS, labels=SETTING_LABELS,
         type_settings=drafts.type_settings, types=drafts.field_types(), shown=drafts.shown_value,
         setting_kind=drafts.setting_kind, flag_defaults=drafts.FLAG_DEFAULTS, conditions=drafts.condition_sources,
+        type_label=drafts.type_label,
         answered=publishing.has_answers(slug), state=STATE_LABELS[_state(row, slug)],
     ), status
 
