@@ -367,6 +367,11 @@ def empty_the_title(page) -> None:
     page.get_by_role("button", name="Spara inställningarna").click()
 
 
+def move_a_condition_below_its_question(page) -> None:
+    """Bad input: the question a condition names moved below the conditional one (FS102, shown at the condition)."""
+    page.get_by_role("button", name=re.compile("^Flytta ner: Skulle du rekommendera")).click()
+
+
 def preview_sent_empty(page) -> None:
     page.get_by_role("button", name="Skicka").click()
 
@@ -519,6 +524,8 @@ PAGES = [
     Page("formular-nytt-med-fel", "/staff/forms-admin/", 422, then=press_the_button, who="staff_page"),
     Page("formular-redigera", "/staff/forms-admin/utvardering", who="staff_page"),
     Page("formular-redigera-med-fel", "/staff/forms-admin/utvardering", 422, then=empty_the_title, who="staff_page"),
+    Page("formular-redigera-villkor-med-fel", "/staff/forms-admin/utvardering", 422,
+         then=move_a_condition_below_its_question, who="staff_page"),
     Page("formular-forhandsvisa", "/staff/forms-admin/utvardering/preview", who="staff_page"),
     Page("formular-forhandsvisa-med-fel", "/staff/forms-admin/utvardering/preview", 422, then=preview_sent_empty,
          who="staff_page"),
