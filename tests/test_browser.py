@@ -948,10 +948,16 @@ def test_staff_build_publish_change_and_roll_back_a_form(javascript, browser, li
     day = add_question(staff, "Ett val (radioknappar)", "Vilken dag passar?", "man: Måndag\ntis: Tisdag", True)
     add_question(staff, "Flera val (kryssrutor)", "Vilka ämnen?", "skola: Skola\nvard: Vård\nkultur: Kultur")
     why = add_question(staff, "Lång text", WHY)
+    why.get_by_label("Högst antal tecken").fill("500")
     why.get_by_role("radio", name=re.compile("Svaret på fråga 3")).check()
     why.get_by_role("checkbox", name=re.compile("^Tisdag")).check()
     why.get_by_role("button", name="Spara frågan").click()
     expect(staff.locator("main")).to_contain_text("Utkastet är sparat")
+    expect(why.get_by_role("checkbox", name=re.compile("^Tisdag"))).to_be_checked()
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):  # the pictures in docs/guide-formular.md
+        staff.set_viewport_size(viewport)
+        screenshot(staff, "redigera-villkor", size, part=why)
+    staff.set_viewport_size(DESKTOP)
 
     staff.get_by_role("link", name="Förhandsvisa utkastet").click()
     staff.get_by_label("Ditt namn").fill("Förhandsvisning")
