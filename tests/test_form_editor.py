@@ -9,8 +9,12 @@ import re
 
 import lxml.html
 import sqlalchemy as sa
+import yaml
 from helpers import hidden_values, submit, text_of
+from werkzeug.datastructures import MultiDict
 
+from formsvc.definitions import FIELD_TYPES
+from formsvc.editor import drafts
 from formsvc.extensions import db
 from formsvc.models import Response
 
@@ -86,7 +90,7 @@ def test_staff_remove_a_question_publish_and_roll_back(app, staff_client):
     assert 'name="fraga_2"' not in staff_client.get("/f/prov").get_data(as_text=True)
 
     history = staff_client.get(f"{ADMIN}/prov/history")
-    assert "Frågan ”Namn” (fraga_2) togs bort."  # a new text question starts as the type's example in text_of(history)
+    assert "Frågan ”Fråga 2” (fraga_2) togs bort." in text_of(history)
     first = re.findall(r'/history/([0-9a-f]{12})/publish', history.get_data(as_text=True))
     assert len(first) == 1  # only the earlier version can be published again
     assert _post(staff_client, f"/prov/history/{first[0]}/publish").status_code == 303
@@ -212,8 +216,50 @@ def test_the_field_types_have_swedish_and_english_names_in_the_editor(app, staff
     assert offered["textarea"] == "Lång text" and offered["email"] == "E-postadress"
     assert len(set(offered.values())) == len(offered) and not set(offered) & set(offered.values())
     heading = " ".join(page.get_element_by_id("fraga-fraga_2-rubrik").text_content().split())
-    assert heading == "2. Områden (Flera val (kryssrutor), nyckel fraga_2)"
+    assert heading == "2. Fråga 2 (Flera val (kryssrutor), nyckel fraga_2)"
 
     english = lxml.html.fromstring(staff_client.get(f"{ADMIN}/typer?lang=en").get_data(as_text=True))
     offered = [option.text_content() for option in english.xpath('//select[@id="new-type"]/option')]
     assert "One choice (radio buttons)" in offered and "Scale (rating)" in offered
+
+
+# What a visitor may well write where the type's small example would not do.
+LONG_ANSWER = ("Vi vill gärna delta, men tiden passar dåligt för oss som arbetar i skolan. "
+               "Kan ni erbjuda en kväll i stället?\r\n") * 3
+REASONABLE = {"textarea": [LONG_ANSWER], "scale": ["5"]}
+
+
+def _reasonable_answer(spec: dict) -> list[str]:
+    """An answer a visitor may give to a new question: every option picked where many may be, all places
+    ranked, the first option otherwise; else a long text, the top of a scale, or the type's good example."""
+    kind = FIELD_TYPES[spec["type"]]
+    options = list(drafts.options_of(spec))
+    if options:
+        return options[: spec.get("rank", len(options))] if kind.multiple else options[:1]
+    return REASONABLE.get(spec["type"], kind.examples.good)
+
+
+def test_a_new_question_of_every_type_starts_with_settings_a_visitor_can_answer(app, staff_client):
+    """Bad start looked for: a new question carrying the test examples' limits (a long text of at most 20
+    characters, at most 2 of 3 options), or settings the loader refuses. A 300-character text, every option
+    of a multiple choice and the top of the scale must be taken."""
+    _post(staff_client, "/new", slug="nya", how="blank", title="Nya frågor")
+    for name in drafts.field_types():
+        assert _post(staff_client, "/nya/fields", type=name).status_code == 303, name
+    assert len(LONG_ANSWER) > 300
+    draft = yaml.safe_load(staff_client.get(f"{ADMIN}/nya/draft.yaml").get_data(as_text=True))
+    added = draft["fields"][1:]
+    assert [spec["type"] for spec in added] == drafts.field_types()
+    assert all(spec["label"] == f"Fråga {n}" for n, spec in enumerate(added, start=2))
+    by_type = {spec["type"]: spec for spec in added}
+    assert by_type["choice"]["choices"] == {"alternativ_1": "Alternativ 1", "alternativ_2": "Alternativ 2"}
+    assert "max" not in by_type["multichoice"]
+
+    preview = staff_client.get(f"{ADMIN}/nya/preview")
+    shown = text_of(preview)
+    assert "Instämmer inte alls" in shown and "Instämmer helt" in shown  # the scale's ends are named
+    answers = [(spec["key"], value) for spec in added for value in _reasonable_answer(spec)]
+    token = hidden_values(preview.get_data(as_text=True))
+    checked = staff_client.post(f"{ADMIN}/nya/preview", data=MultiDict([*token.items(), *answers]))
+    assert checked.status_code == 200, text_of(checked)
+    assert "Svaret godtogs" in text_of(checked) and LONG_ANSWER.split("\r\n")[0] in text_of(checked)

@@ -7,9 +7,10 @@ asks the type (`field_type(spec.type)`); nothing switches on a type's name. A ty
 refused by the loader, so nothing falls through at request time.
 
 Adding a type: one class here (with `@register` and a `label`, its Swedish name for staff, with English in
-messages.po), one macro in templates/macros/fields.html named after it,
-one line in docs/forms.md. The app checks at start that every registered type has its macro, and
-tests/test_field_type_conformance.py runs every registered type through every stage with its `examples`.
+messages.po, and a `starter`, the settings a new question of it starts with in the editor), one macro in
+templates/macros/fields.html named after it, one line in docs/forms.md. The app checks at start that every
+registered type has its macro, and tests/test_field_type_conformance.py runs every registered type through
+every stage with its `examples`.
 Messages go through `t` (the caller's translate function, lazy in the app) so they follow the locale.
 """
 
@@ -99,6 +100,9 @@ class FieldType:
     live_question: ClassVar[bool] = False  # what a live round asks
     newsletter_roles: ClassVar[frozenset[str]] = frozenset()  # what a form's `newsletter:` may name it as
     summary: ClassVar[str | None] = None  # the result kind (aggregate.SUMMARIES, staff/_results.html), if any
+    # The settings a question added in the editor starts with (beside its key, type and label): what staff
+    # expect of a new question, not the small limits of `examples`, which are there to be crossed in tests.
+    starter: ClassVar[dict[str, Any]] = {}
     examples: ClassVar[Examples]
 
     def check(self, spec: FieldDefinition, fail: Fail) -> None:
@@ -217,6 +221,10 @@ def _label(spec: FieldDefinition, found: Any) -> Any:
     return None if found is None else str(found)
 
 
+# Options a new question with options starts with, for staff to write over.
+PLACEHOLDER_OPTIONS = {"alternativ_1": "Alternativ 1", "alternativ_2": "Alternativ 2"}
+
+
 # --- The types ----------------------------------------------------------------------------------------
 
 
@@ -255,6 +263,7 @@ class TextType(_Text):
 class TextareaType(_Text):
     name = "textarea"
     label = N_("Lång text")
+    starter = {"max_length": 2000}  # shown in the editor, where staff may change it
     default_max_length = 5000
     describes_person = True
     summary = "text"
@@ -448,6 +457,7 @@ class ChoiceType(_Options):
     share_builder = True
     single_choice = True
     summary = "choice"
+    starter = {"choices": PLACEHOLDER_OPTIONS}
     examples = Examples({"label": "Färg", "choices": {"rod": "Röd", "bla": "Blå"}}, ["bla"], ["gron"],
                         ({"choices": ["rod"]}, "FS040"), "bla", "Blå")  # fmt: skip
 
@@ -464,6 +474,7 @@ class YesnoType(ChoiceType):
     needs_choices = False
     default_choices = (Choice("ja", "Ja", "Yes"), Choice("nej", "Nej", "No"))
     newsletter_roles = frozenset({"when"})
+    starter = {}  # its own Ja and Nej, not a choice question's placeholders
     examples = Examples({"label": "Vill du?"}, ["ja"], ["kanske"], ({"rank": 2}, "FS038"), "ja", "Ja")
 
     def signs_up(self, spec: FieldDefinition) -> Any:
@@ -497,6 +508,7 @@ class MultichoiceType(_Options):
     multiple = True
     share_builder = True
     summary = "multichoice"
+    starter = {"choices": PLACEHOLDER_OPTIONS}  # no min or max: any number may be picked
     examples = Examples(
         {"label": "Områden", "choices": {"a": "A", "b": "B", "c": "C"}, "max": 2}, ["a", "c"], ["a", "b", "c"],
         ({"min": 3, "max": 2}, "FS050"), ["a", "c"], "A; C",
@@ -574,6 +586,7 @@ class RankingType(_Options):
     multiple = True
     live_question = True
     summary = "ranking"
+    starter = {"choices": {**PLACEHOLDER_OPTIONS, "alternativ_3": "Alternativ 3"}, "rank": 3}
     examples = Examples(
         {"label": "Viktigast", "choices": {"a": "A", "b": "B", "c": "C"}, "rank": 2}, ["c", "a"], ["c", "c"],
         ({"rank": 4}, "FS053"), ["c", "a"], "1. C, 2. A",
@@ -693,6 +706,7 @@ class ScaleType(FieldType):
     grouped = True
     kept_on_anonymise = True  # a rating says nothing about who gave it
     summary = "scale"
+    starter = {"max": 5, "min_label": "Instämmer inte alls", "max_label": "Instämmer helt"}
     examples = Examples(
         {"label": "Workshoppen var meningsfull", "max": 4, "min_label": "Instämmer inte alls",
          "max_label": "Instämmer helt", "max_label_en": "Strongly agree"},

@@ -6,6 +6,7 @@ changes the mapping and saves it back. Each field's settings come from its type 
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -70,15 +71,15 @@ def field_types() -> list[str]:
 
 
 def new_field(raw: dict[str, Any], type_name: str) -> str:
-    """Add a question of a type at the end, with the type's example settings; returns its key."""
+    """Add a question of a type at the end, with the settings its type starts a question with; returns its key."""
     fields = raw.setdefault("fields", [])
     keys = {f.get("key") for f in fields if isinstance(f, dict)}
     number = len(fields) + 1
     while f"fraga_{number}" in keys:
         number += 1
     key = f"fraga_{number}"
-    example = dict(field_type(type_name).examples.settings)
-    fields.append({"key": key, "type": type_name, "label": example.pop("label", f"Fråga {number}"), **example})
+    starter = copy.deepcopy(field_type(type_name).starter)  # the draft is changed in place later
+    fields.append({"key": key, "type": type_name, "label": f"Fråga {number}", **starter})
     return key
 
 
