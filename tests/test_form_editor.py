@@ -48,14 +48,18 @@ def test_staff_make_a_form_preview_it_publish_it_and_a_visitor_answers(app, staf
     # Bad input: a choice question with its options emptied; refused next to the options box.
     refused = _post(staff_client, "/enkat-2027/fields/fraga_2", label="Vilken dag passar?", choices="")
     assert refused.status_code == 422
-    assert "choices" in _error_next_to(refused, "fraga_2-choices")
+    assert _error_next_to(refused, "fraga_2-choices") == "Fel: Skriv minst ett alternativ, ett per rad."
     saved = _post(staff_client, "/enkat-2027/fields/fraga_2", label="Vilken dag passar?", required="y",
                   choices="mandag: Måndag\ntisdag: Tisdag")
     assert saved.status_code == 303
     # Bad input: closing before opening; refused next to "Stänger".
     refused = _post(staff_client, "/enkat-2027/settings", title="Enkät om workshoppen", opens="2026-05-02",
                     closes="2026-05-01", listed="y", open_link="y")
-    assert refused.status_code == 422 and _error_next_to(refused, "form-closes")
+    assert refused.status_code == 422
+    assert _error_next_to(refused, "form-closes") == "Fel: Formuläret måste stänga efter att det öppnar."
+    # Bad input: a question's text emptied; said in staff words, not as the YAML name "label".
+    refused = _post(staff_client, "/enkat-2027/fields/fraga_2", label="", choices="mandag: Måndag")
+    assert refused.status_code == 422 and _error_next_to(refused, "fraga_2-label") == "Fel: Skriv frågans text."
     assert _post(staff_client, "/enkat-2027/fields/fraga_3/move", direction="up").status_code == 303
     editor = text_of(staff_client.get(f"{ADMIN}/enkat-2027"))
     assert editor.index("Vilken dag passar?") > editor.index("(Skala (betyg)")  # the scale moved above it
@@ -175,33 +179,46 @@ def test_a_condition_set_in_the_editor_is_shown_as_a_note_to_visitors_without_ja
     assert "Besvaras bara" not in text_of(staff_client.get(f"{ADMIN}/villkor/preview"))  # "always" again
 
 
-def test_a_bad_condition_is_refused_next_to_it_and_nothing_is_saved(app, staff_client):
+def test_a_bad_condition_is_refused_next_to_it_in_staff_words_and_nothing_is_saved(app, staff_client):
     """Bad input: a condition on a later question, on a value that is not an option, on a question without
-    options, with no option ticked; moving or removing the question a condition names."""
+    options, with no option ticked; moving or removing the question a condition names, removing the option it
+    names. Bad output looked for: YAML names (show_if, values), question keys and line numbers in the message."""
     _conditional_draft(staff_client, "villkor")
+    _post(staff_client, "/villkor/fields/fraga_1", label="Ditt namn")
     questions = {"fraga_2": {"label": "Deltog du?", "choices": "ja: Ja\nnej: Nej"}, "fraga_4": {"label": "Varför?"}}
     tried = [
-        ("fraga_2", {"show_if_field": "fraga_3", "show_if_values": "fraga_3:a"}, "”fraga_3” måste komma före"),
-        ("fraga_4", {"show_if_field": "fraga_1", "show_if_values": "fraga_1:x"}, "inte har några alternativ"),
+        ("fraga_2", {"show_if_field": "fraga_3", "show_if_values": "fraga_3:a"},
+         "Villkoret bygger på frågan ”Vilken dag?”, som kommer efter den här frågan. Flytta den frågan före, "
+         "eller välj en annan."),
+        ("fraga_4", {"show_if_field": "fraga_1", "show_if_values": "fraga_1:x"},
+         "Villkoret bygger på frågan ”Ditt namn”, som inte har några alternativ. Välj en fråga med alternativ."),
         ("fraga_4", {"show_if_field": "fraga_2", "show_if_values": "fraga_2:kanske"},
-         "”kanske” är inget alternativ i ”fraga_2”"),
-        ("fraga_4", {"show_if_field": "fraga_2"}, "”values”"),
+         "Villkoret bygger på alternativet ”kanske”, som inte finns i frågan ”Deltog du?”."),
+        ("fraga_4", {"show_if_field": "fraga_2"},
+         "Kryssa i minst ett alternativ som ska visa frågan, eller välj ”Alltid”."),
     ]
     for key, posted, message in tried:
         refused = _post(staff_client, f"/villkor/fields/{key}", **questions[key], **posted)
         assert refused.status_code == 422, posted
-        assert message in _error_next_to(refused, f"{key}-show_if"), posted
+        shown = _error_next_to(refused, f"{key}-show_if")
+        assert message in shown and not re.search(r"show_if|values|fraga_|\brad\b", shown), shown
         assert f'href="#{key}-show_if"' in refused.get_data(as_text=True)  # the error summary links to it
+        summary = text_of(refused)
+        assert f"Frågan ”{questions[key]['label']}”: {message}" in summary  # named by its text there too
     assert "show_if" not in staff_client.get(f"{ADMIN}/villkor/draft.yaml").get_data(as_text=True)
 
     _post(staff_client, "/villkor/fields/fraga_4", label="Varför inte?", show_if_field="fraga_3",
           show_if_values="fraga_3:b")
     refused = _post(staff_client, "/villkor/fields/fraga_3/move", direction="down")
-    assert refused.status_code == 422 and "måste komma före" in _error_next_to(refused, "fraga_4-show_if")
+    assert refused.status_code == 422
+    assert "frågan ”Vilken dag?”, som kommer efter den här frågan" in _error_next_to(refused, "fraga_4-show_if")
     refused = _post(staff_client, "/villkor/fields/fraga_3/remove")
-    assert refused.status_code == 422 and "inget fält i formuläret" in _error_next_to(refused, "fraga_4-show_if")
+    assert refused.status_code == 422  # the removed question still named by its text
+    assert "frågan ”Vilken dag?”, som inte finns i formuläret" in _error_next_to(refused, "fraga_4-show_if")
     refused = _post(staff_client, "/villkor/fields/fraga_3", label="Vilken dag?", choices="a: Måndag")
-    assert refused.status_code == 422 and "”b” är inget alternativ" in _error_next_to(refused, "fraga_4-show_if")
+    assert refused.status_code == 422  # the removed option named by its text, not its key b
+    assert ("alternativet ”Tisdag”, som inte finns i frågan ”Vilken dag?”"
+            in _error_next_to(refused, "fraga_4-show_if"))
     draft = staff_client.get(f"{ADMIN}/villkor/draft.yaml").get_data(as_text=True)
     assert "b: Tisdag" in draft and draft.index("key: fraga_3") < draft.index("field: fraga_3")  # all kept
 
@@ -263,3 +280,33 @@ def test_a_new_question_of_every_type_starts_with_settings_a_visitor_can_answer(
     checked = staff_client.post(f"{ADMIN}/nya/preview", data=MultiDict([*token.items(), *answers]))
     assert checked.status_code == 200, text_of(checked)
     assert "Svaret godtogs" in text_of(checked) and LONG_ANSWER.split("\r\n")[0] in text_of(checked)
+
+
+def test_options_written_wrongly_are_refused_in_staff_words(app, staff_client):
+    """Bad input: an option without a key (only its text, with å), the same key on two lines, a ranking with
+    more places than options. Bad output looked for: the YAML names (choices, rank) or a line number, and a
+    repeated key silently dropping a line."""
+    _post(staff_client, "/new", slug="alternativ", how="blank", title="Alternativ")
+    _post(staff_client, "/alternativ/fields", type="choice")
+    _post(staff_client, "/alternativ/fields", type="ranking")
+    refused = _post(staff_client, "/alternativ/fields/fraga_2", label="Dag", choices="mandag: Måndag\nTisdag")
+    assert refused.status_code == 422
+    assert _error_next_to(refused, "fraga_2-choices") == (
+        "Fel: Alternativet ”Tisdag” behöver en nyckel av små bokstäver a–z, siffror och _ före kolonet, "
+        "till exempel ”mandag: Måndag”.")
+    written = "mandag: Måndag\ntisdag: Tisdag\nmandag: Onsdag"
+    refused = _post(staff_client, "/alternativ/fields/fraga_2", label="Dag", choices=written)
+    assert refused.status_code == 422
+    assert _error_next_to(refused, "fraga_2-choices") == (
+        "Fel: Nyckeln ”mandag” står på flera rader. Ge varje alternativ en egen nyckel.")
+    page = lxml.html.fromstring(refused.get_data(as_text=True))
+    assert page.get_element_by_id("fraga_2-choices").text_content() == written  # as written, to mend
+    refused = _post(staff_client, "/alternativ/fields/fraga_3", label="Rangordna", rank="4",
+                    choices="a: A\nb: B\nc: C")
+    assert refused.status_code == 422
+    ranked = _error_next_to(refused, "fraga_3-rank")
+    assert ranked == "Fel: ”Antal alternativ att rangordna” är större än antalet alternativ."
+    assert "Alternativ 1" in staff_client.get(f"{ADMIN}/alternativ/draft.yaml").get_data(as_text=True)  # not saved
+
+    english = _post(staff_client, "/alternativ/fields/fraga_3?lang=en", label="Rank", rank="4", choices="a: A")
+    assert "“Number of options to rank” is larger than the number of options." in text_of(english)

@@ -116,6 +116,8 @@ def choices_from_lines(value: str) -> dict[str, str]:
 
 
 def choices_as_lines(value: Any) -> str:
+    if isinstance(value, str):  # the lines as posted, shown again with a refusal
+        return value
     if isinstance(value, dict):
         return "\n".join(f"{key}: {label}" for key, label in value.items())
     if isinstance(value, list):

@@ -24,7 +24,7 @@ from ..definitions.loader import SLUG
 from ..extensions import db
 from ..models import Response, utcnow
 from ..staff_guard import staff_blueprint
-from . import drafts, publishing, store
+from . import drafts, messages, publishing, store
 from .models import StoredForm
 
 bp = staff_blueprint("forms_admin", __name__, "/forms-admin")
@@ -156,27 +156,33 @@ def _draft_with_field_or_404(slug: str, key: str) -> tuple[dict, int]:
     return raw, index
 
 
-def _problems_by_place(problems) -> dict[tuple[str, str], str]:
-    """Loader refusals by (field key or "", setting), so each is shown next to its setting."""
+# Refusals the loader places at `type` or at the field, and the editor next to the setting that mends them.
+PLACES = {"FS036": "choices", "FS052": "rank"}
+
+
+def _problems_by_place(problems, drafts_seen: list[dict]) -> dict[tuple[str, str], str]:
+    """Refusals by (field key or "", setting), so each is shown next to its setting, in the editor's words
+    where it has them (messages.py)."""
     placed = {}
     for problem in problems:
-        at = problem.at or ""
-        if problem.code == "FS036":  # options missing: the loader points at `type`, the editor at the options box
-            at = "choices"
-        placed.setdefault((problem.field_key or "", at), _describe(problem))
+        at = PLACES.get(problem.code, problem.at or "")
+        placed.setdefault((problem.field_key or "", at), messages.said(problem, drafts_seen) or _describe(problem))
     return placed
 
 
-def _editor_page(slug: str, text: str, problems=(), status: int = 200):
+def _editor_page(slug: str, text: str, problems=(), status: int = 200, before: dict | None = None):
+    """The editor page for `text`; `before` is the draft before a refused change (to name what it removed)."""
     raw = drafts.mapping(text)
     row = publishing.stored(slug)
-    errors = _problems_by_place(problems)
+    errors = _problems_by_place(problems, [before or {}, raw])
+    question_labels = {spec.get("key"): spec.get("label") or spec.get("key")
+                       for spec in raw.get("fields") or [] if isinstance(spec, dict)}
     return render_template(
         "staff/forms_admin/editor.html", slug=slug, raw=raw, row=row, errors=errors,
         form_settings=drafts.FORM_SETTINGS, common=drafts.COMMON_FIELD_SETTINGS, labels=SETTING_LABELS,
         type_settings=drafts.type_settings, types=drafts.field_types(), shown=drafts.shown_value,
         setting_kind=drafts.setting_kind, flag_defaults=drafts.FLAG_DEFAULTS, conditions=drafts.condition_sources,
-        type_label=drafts.type_label,
+        type_label=drafts.type_label, question_labels=question_labels,
         answered=publishing.has_answers(slug), state=STATE_LABELS[_state(row, slug)],
     ), status
 
@@ -193,7 +199,8 @@ def _refused(slug: str, raw: dict):
     if not problems:
         return None
     db.session.rollback()
-    return _editor_page(slug, drafts.dump(raw), problems, status=422)
+    before = drafts.mapping(_text_or_404(slug))
+    return _editor_page(slug, drafts.dump(raw), problems, status=422, before=before)
 
 
 def _saved(slug: str, anchor: str = ""):
@@ -231,6 +238,9 @@ def save_field(slug: str, key: str):
     spec.pop("show_if", None)
     if condition := drafts.posted_condition(request.form):
         spec["show_if"] = condition
+    if repeated := messages.repeated_option(key, request.form.get("choices")):
+        spec["choices"] = request.form["choices"]  # shown as written, so the repeated line can be found
+        return _editor_page(slug, drafts.dump(raw), [repeated], status=422)
     if refused := _refused(slug, raw):
         return refused
     db.session.commit()
