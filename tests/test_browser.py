@@ -613,6 +613,10 @@ def test_english_pages_mark_the_forms_swedish_words(english_visitor):
         assert language(english) == "en", english.inner_text()
     page.goto("/f/stangt")  # a form written in Swedish only
     assert language(main.get_by_text("Ett formulär som har stängt", exact=True)) == "sv"
+    page.goto("/f/utvardering")  # when to answer a conditional question, quoting the form's English words
+    note = page.locator("#battre-condition")
+    expected = "Answer only if the answer to “Would you recommend the workshop to a colleague?” is “No”."
+    assert language(note) == "en" and note.text_content() == expected
 
 
 # ---------------------------------------------------------------- the four forms, keyboard only
