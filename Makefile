@@ -7,7 +7,7 @@ PORT ?= 5000
 NEW_PASSWORD ?=
 export FORMSVC_TEST_DATABASE_URL ?=
 
-.PHONY: setup run test lint chromium pdf-libraries translations bench clean
+.PHONY: setup run test lint chromium pdf-libraries translations bench docs-images clean
 
 setup: $(VENV)/.installed translations pdf-libraries
 
@@ -62,6 +62,13 @@ pdf-libraries:
 	@dpkg -s $(PDF_PACKAGES) >/dev/null 2>&1 || (export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq $(PDF_PACKAGES)) || \
 		(echo "Libraries for PDFs are missing: run 'apt-get install -y $(PDF_PACKAGES)' as root" >&2; exit 1)
+
+# The pictures in docs/guide-formular.md: the editor's browser test takes them (test-artifacts/screenshots/);
+# copied here as palette PNGs, which keeps them small.
+DOC_IMAGES := redigera-villkor-desktop redigera-villkor-phone
+docs-images: setup chromium
+	$(BIN)/pytest -q tests/test_browser.py -k "build_publish and not no-js"
+	$(BIN)/python -c 'import sys; from PIL import Image; [Image.open(f"test-artifacts/screenshots/{n}.png").convert("RGB").quantize(64).save(f"docs/images/{n}.png", optimize=True) for n in sys.argv[1:]]' $(DOC_IMAGES)
 
 # A benchmark that misses a target exits 1; the leading "-" runs the next one all the same.
 bench: setup

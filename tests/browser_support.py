@@ -107,9 +107,14 @@ def horizontal_overflow(page) -> int:
     return page.evaluate("document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth")
 
 
-def screenshot(page, name: str, size: str) -> None:
+def screenshot(page, name: str, size: str, part=None) -> None:
+    """The whole page, or only `part` (a locator): `make docs-images` copies some into docs/images/."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}-{size}.png", full_page=True)
+    path = SCREENSHOTS / f"{name}-{size}.png"
+    if part is None:
+        page.screenshot(path=path, full_page=True)
+    else:
+        part.screenshot(path=path)
 
 
 _FOCUS_SHOWN = """() => {

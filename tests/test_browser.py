@@ -380,6 +380,11 @@ def rule_added_without_message(page) -> None:
     page.get_by_role("button", name="Lägg till regeln").click()
 
 
+def move_a_condition_below_its_question(page) -> None:
+    """Bad input: the question a condition names moved below the conditional one (FS102, shown at the condition)."""
+    page.get_by_role("button", name=re.compile("^Flytta ner: Skulle du rekommendera")).click()
+
+
 def preview_sent_empty(page) -> None:
     page.get_by_role("button", name="Skicka").click()
 
@@ -536,7 +541,10 @@ PAGES = [
          who="staff_page"),
     Page("formular-regel-med-fel", "/staff/forms-admin/nominering", 422, then=rule_added_without_message,
          who="staff_page"),
+    Page("formular-redigera-villkor-med-fel", "/staff/forms-admin/utvardering", 422,
+         then=move_a_condition_below_its_question, who="staff_page"),
     Page("formular-forhandsvisa", "/staff/forms-admin/utvardering/preview", who="staff_page"),
+    Page("formular-forhandsvisa-mobil", "/staff/forms-admin/utvardering/preview/mobil", who="staff_page"),
     Page("formular-forhandsvisa-med-fel", "/staff/forms-admin/utvardering/preview", 422, then=preview_sent_empty,
          who="staff_page"),
     Page("formular-versioner", "/staff/forms-admin/utvardering/history", who="staff_page"),
@@ -623,6 +631,10 @@ def test_english_pages_mark_the_forms_swedish_words(english_visitor):
         assert language(english) == "en", english.inner_text()
     page.goto("/f/stangt")  # a form written in Swedish only
     assert language(main.get_by_text("Ett formulär som har stängt", exact=True)) == "sv"
+    page.goto("/f/utvardering")  # when to answer a conditional question, quoting the form's English words
+    note = page.locator("#battre-condition")
+    expected = "Answer only if the answer to “Would you recommend the workshop to a colleague?” is “No”."
+    assert language(note) == "en" and note.text_content() == expected
 
 
 # ---------------------------------------------------------------- the four forms, keyboard only
@@ -888,43 +900,133 @@ def test_the_projector_bars_grow_as_votes_come_in(staff_page, live):
     assert "width" in transition
 
 
+def add_question(staff, kind: str, label: str, options: str = "", required: bool = False) -> object:
+    """Add a question of a kind (its Swedish name in the list), give it a text and options, save it."""
+    staff.get_by_label("Typ av fråga").select_option(label=kind)
+    staff.get_by_role("button", name="Lägg till frågan").click()
+    question = staff.locator("section.editor-field").last
+    question.get_by_label("Frågans text", exact=True).fill(label)
+    if options:
+        question.get_by_role("textbox", name=re.compile("^Alternativ, ett per rad")).fill(options)
+    if required:
+        question.get_by_label("Obligatorisk").check()
+    question.get_by_role("button", name="Spara frågan").click()
+    heading = staff.get_by_role("heading", name=re.compile(rf"^\d+\. {re.escape(label)} \("))
+    return staff.locator("section.editor-field").filter(has=heading)
+
+
+def answers_count(live, slug: str) -> int:
+    with live.app.app_context():
+        count = db.session.scalar(sa.select(sa.func.count()).select_from(Response).filter_by(form_slug=slug))
+        db.session.remove()
+    return count
+
+
+WHY = "Varför passar tisdag?"
+
+
+def answer_the_new_form(page, live, name: str | None, javascript: bool) -> str:
+    """A visitor answers: (their name), e-mail, Tisdag (which asks why), two subjects; the answer's reference."""
+    if name is not None:
+        page.get_by_label("Ditt namn").fill(name)
+    page.get_by_label("E-post").fill("besokare@example.org")
+    why = page.get_by_label(WHY)
+    if javascript:
+        expect(why).to_be_hidden()  # asked only when the day is Tisdag
+    else:
+        note = "Besvaras bara om svaret på ”Vilken dag passar?” är ”Tisdag”."
+        expect(why).to_have_accessible_description(note)  # shown, with when to answer it
+    page.get_by_role("radio", name="Tisdag").check()
+    expect(why).to_be_visible()
+    why.fill("Kort resväg")
+    page.get_by_label("Skola").check()
+    page.get_by_label("Kultur").check()
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Skicka").click()
+    assert navigation.value.status == 200 and "/tack/" in page.url
+    return re.search(r"/tack/([^/?#]+)", page.url).group(1)
+
+
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
-def test_staff_build_publish_change_and_roll_back_a_form(javascript, browser, live, browser_log, stranger):
-    """The form editor in a real browser, with JavaScript on and off: a new form, a choice question with its
-    options, publish; a visitor answers; a question removed and published; rolled back."""
+def test_staff_build_publish_change_and_roll_back_a_form(javascript, browser, live, browser_log, stranger,
+                                                         visitor_without_js):
+    """The form editor in a real browser, with JavaScript on and off: a new form with four kinds of questions
+    and a conditional one, previewed (nothing stored), published, answered; an option added and a question
+    removed, published, answered again; the first answer keeps the removed question (its page, the Excel
+    file), the results count an option across both versions; the first version published again."""
     staff = new_page(browser, live, browser_log, java_script_enabled=javascript)
+    visitor = stranger if javascript else visitor_without_js
     log_in(staff)
     slug = f"webbenkat-{'js' if javascript else 'utan-js'}"
     staff.goto("/staff/forms-admin/")
     staff.locator("#slug").fill(slug)
     staff.locator("#title").fill("Webbenkät")
     staff.get_by_role("button", name="Skapa utkast").click()
-    staff.get_by_label("Typ av fråga").select_option("choice")
-    staff.get_by_role("button", name="Lägg till frågan").click()
-    question = staff.locator("#fraga-fraga_2")
-    question.get_by_label("Frågans text", exact=True).fill("Vilken dag passar?")
-    question.get_by_label("Alternativ", exact=False).fill("man: Måndag\ntis: Tisdag")
-    question.get_by_role("button", name="Spara frågan").click()
-    staff.get_by_role("button", name="Publicera utkastet").click()
-    assert "Formuläret är publicerat" in staff.locator("main").inner_text()
+    first = staff.locator("#fraga-fraga_1")  # a new form starts with one short text question
+    expect(first.get_by_role("heading")).to_contain_text("Kort text (en rad)")
+    first.get_by_label("Frågans text", exact=True).fill("Ditt namn")
+    first.get_by_role("button", name="Spara frågan").click()
+    add_question(staff, "E-postadress", "E-post")
+    day = add_question(staff, "Ett val (radioknappar)", "Vilken dag passar?", "man: Måndag\ntis: Tisdag", True)
+    add_question(staff, "Flera val (kryssrutor)", "Vilka ämnen?", "skola: Skola\nvard: Vård\nkultur: Kultur")
+    why = add_question(staff, "Lång text", WHY)
+    why.get_by_label("Högst antal tecken").fill("500")
+    why.get_by_role("radio", name=re.compile("Svaret på fråga 3")).check()
+    why.get_by_role("checkbox", name=re.compile("^Tisdag")).check()
+    why.get_by_role("button", name="Spara frågan").click()
+    expect(staff.locator("main")).to_contain_text("Utkastet är sparat")
+    expect(why.get_by_role("checkbox", name=re.compile("^Tisdag"))).to_be_checked()
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):  # the pictures in docs/guide-formular.md
+        staff.set_viewport_size(viewport)
+        screenshot(staff, "redigera-villkor", size, part=why)
+    staff.set_viewport_size(DESKTOP)
 
-    stranger.goto(f"/f/{slug}")
-    stranger.get_by_label("Fråga 1").fill("Svar från webben")
-    stranger.get_by_label("Tisdag").check()
-    stranger.get_by_role("button", name="Skicka").click()
-    assert "/tack/" in stranger.url
+    staff.get_by_role("link", name="Förhandsvisa utkastet").click()
+    staff.get_by_label("Ditt namn").fill("Förhandsvisning")
+    staff.get_by_role("button", name="Skicka").click()
+    expect(staff.locator("main")).to_contain_text("Formuläret skickades inte")  # the day is required
+    staff.get_by_label("E-post").fill("prov@example.org")
+    staff.get_by_role("radio", name="Tisdag").check()
+    staff.get_by_label(WHY).fill("Prov")
+    staff.get_by_role("button", name="Skicka").click()
+    expect(staff.locator("main")).to_contain_text("Svaret godtogs")
+    assert answers_count(live, slug) == 0  # a preview stores nothing
 
     staff.goto(f"/staff/forms-admin/{slug}")
-    staff.get_by_role("button", name="Ta bort: Fråga 1").click()
     staff.get_by_role("button", name="Publicera utkastet").click()
-    assert "Frågan ”Fråga 1” (fraga_1) togs bort." in staff.locator("main").inner_text()
-    stranger.goto(f"/f/{slug}")
-    assert stranger.get_by_label("Fråga 1").count() == 0
-    staff.goto(f"/staff/forms/{slug}/responses")
-    staff.locator("main table a").first.click()
-    assert "Fråga 1 (borttagen)" in staff.locator("main").inner_text()  # the first answer keeps it
+    expect(staff.locator("main")).to_contain_text("Formuläret är publicerat")
+    visitor.context.clear_cookies()
+    visitor.goto(f"/f/{slug}")
+    reference = answer_the_new_form(visitor, live, "Kim Första", javascript)
+    assert stored_answer(live, reference)["fraga_5"] == "Kort resväg"
+
+    staff.goto(f"/staff/forms-admin/{slug}")
+    day.get_by_role("textbox", name=re.compile("^Alternativ, ett per rad")).fill(
+        "man: Måndag\ntis: Tisdag\nons: Onsdag")
+    day.get_by_role("button", name="Spara frågan").click()
+    staff.get_by_role("button", name="Ta bort: Ditt namn").click()
+    staff.get_by_role("button", name="Publicera utkastet").click()
+    expect(staff.locator("main")).to_contain_text("Frågan ”Ditt namn” (fraga_1) togs bort.")
+    visitor.goto(f"/f/{slug}")
+    expect(visitor.get_by_role("radio", name="Onsdag")).to_have_count(1)
+    answer_the_new_form(visitor, live, None, javascript)
+
+    staff.goto(f"/staff/forms/{slug}/responses/{reference}")
+    expect(staff.locator("main")).to_contain_text("Ditt namn (borttagen)")
+    expect(staff.locator("main")).to_contain_text("Kim Första")
+    staff.goto(f"/staff/forms/{slug}/results")
+    counted = staff.get_by_role("table", name="Vilken dag passar?").get_by_role("row")
+    expect(counted.filter(has_text="Tisdag").get_by_role("cell").first).to_have_text("2")  # one per version
+    expect(counted.filter(has_text="Onsdag").get_by_role("cell").first).to_have_text("0")
+    with staff.expect_download() as download_info:
+        staff.get_by_role("link", name="Excel (.xlsx)").click()
+    cells = downloaded_cells(download_info.value)
+    assert "Ditt namn (borttagen)" in cells and "Kim Första" in cells
+
     staff.goto(f"/staff/forms-admin/{slug}/history")
     staff.get_by_role("button", name="Publicera den här versionen igen").click()
-    stranger.goto(f"/f/{slug}")
-    assert stranger.get_by_label("Fråga 1").count() == 1
+    expect(staff.locator("main")).to_contain_text("Den tidigare versionen är publicerad igen")
+    visitor.goto(f"/f/{slug}")
+    expect(visitor.get_by_label("Ditt namn")).to_have_count(1)
+    expect(visitor.get_by_role("radio", name="Onsdag")).to_have_count(0)
     staff.context.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import textwrap
 
+import lxml.html
 import pytest
 import yaml
 from conftest import STAFF_EMAIL, STAFF_PASSWORD, staff_user
@@ -127,8 +128,32 @@ def test_the_page_says_when_to_answer_a_conditional_question(villkor):
     # Under the label, and part of the question's description (read out with it).
     assert 'aria-describedby="varfor_inte-condition"' in html
     assert '<fieldset aria-describedby="format-condition">' in html
-    english = text_of(client.get("/f/villkor?lang=en"))
-    assert "Answer only if the answer to “Deltog du i träffen?” is “No”." in english
+
+
+def _swedish_parts(note) -> list[str]:
+    return [" ".join(part.text_content().split()) for part in note.xpath('.//*[@lang="sv"]')]
+
+
+def test_on_an_english_page_the_note_is_english_and_marks_the_swedish_words_it_quotes(villkor):
+    """Bad output looked for: the note in Swedish on an English page, or a Swedish question or option it quotes
+    without lang="sv" (a screen reader would read it with English sounds); and an English text marked Swedish."""
+    _app, client = villkor
+    page = lxml.html.fromstring(client.get("/f/villkor?lang=en").get_data(as_text=True))
+    note = page.get_element_by_id("varfor_inte-condition")
+    assert " ".join(note.text_content().split()) == "Answer only if the answer to “Deltog du i träffen?” is “No”."
+    assert _swedish_parts(note) == ["Deltog du i träffen?"]  # the yes/no options have English
+    note = page.get_element_by_id("format-condition")
+    assert _swedish_parts(note) == ["Vilka teman vill du höra mer om?", "Hälsa", "Arbete"]
+    assert note.text_content().startswith("Answer only if")
+
+    english = lxml.html.fromstring(client.get("/f/utvardering?lang=en").get_data(as_text=True))
+    note = english.get_element_by_id("battre-condition")  # a form written in English too: nothing marked
+    shown = " ".join(note.text_content().split())
+    assert shown == "Answer only if the answer to “Would you recommend the workshop to a colleague?” is “No”."
+    assert _swedish_parts(note) == [] and note.xpath("ancestor-or-self::*[@lang][1]/@lang") == ["en"]
+    swedish = lxml.html.fromstring(client.get("/f/villkor?lang=sv").get_data(as_text=True))
+    note = swedish.get_element_by_id("format-condition")  # a Swedish page marks nothing
+    assert note.text_content().startswith("Besvaras bara om") and _swedish_parts(note) == []
 
 
 def test_the_shipped_evaluation_asks_what_could_be_better_only_after_a_no(app, client):

@@ -9,9 +9,13 @@ import re
 
 import lxml.html
 import sqlalchemy as sa
+import yaml
 from helpers import flush_mail, hidden_values, submit, text_of
+from werkzeug.datastructures import MultiDict
 
 from formsvc.audit import AuditEvent
+from formsvc.definitions import FIELD_TYPES
+from formsvc.editor import drafts
 from formsvc.extensions import db
 from formsvc.models import Response
 
@@ -45,17 +49,21 @@ def test_staff_make_a_form_preview_it_publish_it_and_a_visitor_answers(app, staf
     # Bad input: a choice question with its options emptied; refused next to the options box.
     refused = _post(staff_client, "/enkat-2027/fields/fraga_2", label="Vilken dag passar?", choices="")
     assert refused.status_code == 422
-    assert "choices" in _error_next_to(refused, "fraga_2-choices")
+    assert _error_next_to(refused, "fraga_2-choices") == "Fel: Skriv minst ett alternativ, ett per rad."
     saved = _post(staff_client, "/enkat-2027/fields/fraga_2", label="Vilken dag passar?", required="y",
                   choices="mandag: Måndag\ntisdag: Tisdag")
     assert saved.status_code == 303
     # Bad input: closing before opening; refused next to "Stänger".
     refused = _post(staff_client, "/enkat-2027/settings", title="Enkät om workshoppen", opens="2026-05-02",
                     closes="2026-05-01", listed="y", open_link="y")
-    assert refused.status_code == 422 and _error_next_to(refused, "form-closes")
+    assert refused.status_code == 422
+    assert _error_next_to(refused, "form-closes") == "Fel: Formuläret måste stänga efter att det öppnar."
+    # Bad input: a question's text emptied; said in staff words, not as the YAML name "label".
+    refused = _post(staff_client, "/enkat-2027/fields/fraga_2", label="", choices="mandag: Måndag")
+    assert refused.status_code == 422 and _error_next_to(refused, "fraga_2-label") == "Fel: Skriv frågans text."
     assert _post(staff_client, "/enkat-2027/fields/fraga_3/move", direction="up").status_code == 303
     editor = text_of(staff_client.get(f"{ADMIN}/enkat-2027"))
-    assert editor.index("Vilken dag passar?") > editor.index("(scale")  # the scale moved above it
+    assert editor.index("Vilken dag passar?") > editor.index("(Skala (betyg)")  # the scale moved above it
 
     preview = staff_client.get(f"{ADMIN}/enkat-2027/preview")
     assert preview.status_code == 200 and "Förhandsvisning av utkastet" in text_of(preview)
@@ -87,7 +95,7 @@ def test_staff_remove_a_question_publish_and_roll_back(app, staff_client):
     assert 'name="fraga_2"' not in staff_client.get("/f/prov").get_data(as_text=True)
 
     history = staff_client.get(f"{ADMIN}/prov/history")
-    assert "Frågan ”Namn” (fraga_2) togs bort."  # a new text question starts as the type's example in text_of(history)
+    assert "Frågan ”Fråga 2” (fraga_2) togs bort." in text_of(history)
     first = re.findall(r'/history/([0-9a-f]{12})/publish', history.get_data(as_text=True))
     assert len(first) == 1  # only the earlier version can be published again
     assert _post(staff_client, f"/prov/history/{first[0]}/publish").status_code == 303
@@ -257,3 +265,165 @@ def test_staff_add_edit_and_remove_a_rule_and_the_form_follows_it(app, staff_cli
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).filter_by(
             action="form_publish", target="anmalan")) == 2
+
+
+def _conditional_draft(client, slug: str) -> None:
+    """A draft: fraga_1 text, fraga_2 choice (ja/nej), fraga_3 choice (a/b), fraga_4 long text."""
+    _post(client, "/new", slug=slug, how="blank", title="Villkor")
+    for kind in ("choice", "choice", "textarea"):
+        _post(client, f"/{slug}/fields", type=kind)
+    _post(client, f"/{slug}/fields/fraga_2", label="Deltog du?", choices="ja: Ja\nnej: Nej")
+    _post(client, f"/{slug}/fields/fraga_3", label="Vilken dag?", choices="a: Måndag\nb: Tisdag")
+
+
+def test_a_condition_set_in_the_editor_is_shown_as_a_note_to_visitors_without_javascript(app, staff_client):
+    _conditional_draft(staff_client, "villkor")
+    page = lxml.html.fromstring(staff_client.get(f"{ADMIN}/villkor").get_data(as_text=True))
+    offered = page.xpath('//form[contains(@action, "/fields/fraga_4")]//input[@name="show_if_field"]/@value')
+    assert offered == ["", "fraga_2", "fraga_3"]  # always, or an earlier question with options (not the text one)
+    saved = _post(staff_client, "/villkor/fields/fraga_4", label="Varför inte?", show_if_field="fraga_2",
+                  show_if_values=["fraga_2:nej", "fraga_3:a"])  # a tick under the question not picked is not counted
+    assert saved.status_code == 303
+    page = lxml.html.fromstring(staff_client.get(f"{ADMIN}/villkor").get_data(as_text=True))
+    assert page.get_element_by_id("fraga_4-show_if-fraga_2").get("checked") is not None
+    assert page.get_element_by_id("fraga_4-show_if-fraga_2-nej").get("checked") is not None
+    assert page.get_element_by_id("fraga_4-show_if-fraga_3-a").get("checked") is None
+
+    assert _post(staff_client, "/villkor/publish").status_code == 303
+    assert "Besvaras bara om svaret på ”Deltog du?” är ”Nej”." in text_of(staff_client.get("/f/villkor"))
+
+    assert _post(staff_client, "/villkor/fields/fraga_4", label="Varför inte?", show_if_field="").status_code == 303
+    assert "Besvaras bara" not in text_of(staff_client.get(f"{ADMIN}/villkor/preview"))  # "always" again
+
+
+def test_a_bad_condition_is_refused_next_to_it_in_staff_words_and_nothing_is_saved(app, staff_client):
+    """Bad input: a condition on a later question, on a value that is not an option, on a question without
+    options, with no option ticked; moving or removing the question a condition names, removing the option it
+    names. Bad output looked for: YAML names (show_if, values), question keys and line numbers in the message."""
+    _conditional_draft(staff_client, "villkor")
+    _post(staff_client, "/villkor/fields/fraga_1", label="Ditt namn")
+    questions = {"fraga_2": {"label": "Deltog du?", "choices": "ja: Ja\nnej: Nej"}, "fraga_4": {"label": "Varför?"}}
+    tried = [
+        ("fraga_2", {"show_if_field": "fraga_3", "show_if_values": "fraga_3:a"},
+         "Villkoret bygger på frågan ”Vilken dag?”, som kommer efter den här frågan. Flytta den frågan före, "
+         "eller välj en annan."),
+        ("fraga_4", {"show_if_field": "fraga_1", "show_if_values": "fraga_1:x"},
+         "Villkoret bygger på frågan ”Ditt namn”, som inte har några alternativ. Välj en fråga med alternativ."),
+        ("fraga_4", {"show_if_field": "fraga_2", "show_if_values": "fraga_2:kanske"},
+         "Villkoret bygger på alternativet ”kanske”, som inte finns i frågan ”Deltog du?”."),
+        ("fraga_4", {"show_if_field": "fraga_2"},
+         "Kryssa i minst ett alternativ som ska visa frågan, eller välj ”Alltid”."),
+    ]
+    for key, posted, message in tried:
+        refused = _post(staff_client, f"/villkor/fields/{key}", **questions[key], **posted)
+        assert refused.status_code == 422, posted
+        shown = _error_next_to(refused, f"{key}-show_if")
+        assert message in shown and not re.search(r"show_if|values|fraga_|\brad\b", shown), shown
+        assert f'href="#{key}-show_if"' in refused.get_data(as_text=True)  # the error summary links to it
+        summary = text_of(refused)
+        assert f"Frågan ”{questions[key]['label']}”: {message}" in summary  # named by its text there too
+    assert "show_if" not in staff_client.get(f"{ADMIN}/villkor/draft.yaml").get_data(as_text=True)
+
+    _post(staff_client, "/villkor/fields/fraga_4", label="Varför inte?", show_if_field="fraga_3",
+          show_if_values="fraga_3:b")
+    refused = _post(staff_client, "/villkor/fields/fraga_3/move", direction="down")
+    assert refused.status_code == 422
+    assert "frågan ”Vilken dag?”, som kommer efter den här frågan" in _error_next_to(refused, "fraga_4-show_if")
+    refused = _post(staff_client, "/villkor/fields/fraga_3/remove")
+    assert refused.status_code == 422  # the removed question still named by its text
+    assert "frågan ”Vilken dag?”, som inte finns i formuläret" in _error_next_to(refused, "fraga_4-show_if")
+    refused = _post(staff_client, "/villkor/fields/fraga_3", label="Vilken dag?", choices="a: Måndag")
+    assert refused.status_code == 422  # the removed option named by its text, not its key b
+    assert ("alternativet ”Tisdag”, som inte finns i frågan ”Vilken dag?”"
+            in _error_next_to(refused, "fraga_4-show_if"))
+    draft = staff_client.get(f"{ADMIN}/villkor/draft.yaml").get_data(as_text=True)
+    assert "b: Tisdag" in draft and draft.index("key: fraga_3") < draft.index("field: fraga_3")  # all kept
+
+
+def test_the_field_types_have_swedish_and_english_names_in_the_editor(app, staff_client):
+    """Bad output looked for: a raw type name (choice, multichoice) shown to staff, in Swedish or English."""
+    _post(staff_client, "/new", slug="typer", how="blank", title="Typer")
+    _post(staff_client, "/typer/fields", type="multichoice")
+    page = lxml.html.fromstring(staff_client.get(f"{ADMIN}/typer").get_data(as_text=True))
+    offered = {option.get("value"): option.text_content() for option in page.xpath('//select[@id="new-type"]/option')}
+    assert offered["choice"] == "Ett val (radioknappar)" and offered["multichoice"] == "Flera val (kryssrutor)"
+    assert offered["textarea"] == "Lång text" and offered["email"] == "E-postadress"
+    assert len(set(offered.values())) == len(offered) and not set(offered) & set(offered.values())
+    heading = " ".join(page.get_element_by_id("fraga-fraga_2-rubrik").text_content().split())
+    assert heading == "2. Fråga 2 (Flera val (kryssrutor), nyckel fraga_2)"
+
+    english = lxml.html.fromstring(staff_client.get(f"{ADMIN}/typer?lang=en").get_data(as_text=True))
+    offered = [option.text_content() for option in english.xpath('//select[@id="new-type"]/option')]
+    assert "One choice (radio buttons)" in offered and "Scale (rating)" in offered
+
+
+# What a visitor may well write where the type's small example would not do.
+LONG_ANSWER = ("Vi vill gärna delta, men tiden passar dåligt för oss som arbetar i skolan. "
+               "Kan ni erbjuda en kväll i stället?\r\n") * 3
+REASONABLE = {"textarea": [LONG_ANSWER], "scale": ["5"]}
+
+
+def _reasonable_answer(spec: dict) -> list[str]:
+    """An answer a visitor may give to a new question: every option picked where many may be, all places
+    ranked, the first option otherwise; else a long text, the top of a scale, or the type's good example."""
+    kind = FIELD_TYPES[spec["type"]]
+    options = list(drafts.options_of(spec))
+    if options:
+        return options[: spec.get("rank", len(options))] if kind.multiple else options[:1]
+    return REASONABLE.get(spec["type"], kind.examples.good)
+
+
+def test_a_new_question_of_every_type_starts_with_settings_a_visitor_can_answer(app, staff_client):
+    """Bad start looked for: a new question carrying the test examples' limits (a long text of at most 20
+    characters, at most 2 of 3 options), or settings the loader refuses. A 300-character text, every option
+    of a multiple choice and the top of the scale must be taken."""
+    _post(staff_client, "/new", slug="nya", how="blank", title="Nya frågor")
+    for name in drafts.field_types():
+        assert _post(staff_client, "/nya/fields", type=name).status_code == 303, name
+    assert len(LONG_ANSWER) > 300
+    draft = yaml.safe_load(staff_client.get(f"{ADMIN}/nya/draft.yaml").get_data(as_text=True))
+    added = draft["fields"][1:]
+    assert [spec["type"] for spec in added] == drafts.field_types()
+    assert all(spec["label"] == f"Fråga {n}" for n, spec in enumerate(added, start=2))
+    by_type = {spec["type"]: spec for spec in added}
+    assert by_type["choice"]["choices"] == {"alternativ_1": "Alternativ 1", "alternativ_2": "Alternativ 2"}
+    assert "max" not in by_type["multichoice"]
+
+    preview = staff_client.get(f"{ADMIN}/nya/preview")
+    shown = text_of(preview)
+    assert "Instämmer inte alls" in shown and "Instämmer helt" in shown  # the scale's ends are named
+    answers = [(spec["key"], value) for spec in added for value in _reasonable_answer(spec)]
+    token = hidden_values(preview.get_data(as_text=True))
+    checked = staff_client.post(f"{ADMIN}/nya/preview", data=MultiDict([*token.items(), *answers]))
+    assert checked.status_code == 200, text_of(checked)
+    assert "Svaret godtogs" in text_of(checked) and LONG_ANSWER.split("\r\n")[0] in text_of(checked)
+
+
+def test_options_written_wrongly_are_refused_in_staff_words(app, staff_client):
+    """Bad input: an option without a key (only its text, with å), the same key on two lines, a ranking with
+    more places than options. Bad output looked for: the YAML names (choices, rank) or a line number, and a
+    repeated key silently dropping a line."""
+    _post(staff_client, "/new", slug="alternativ", how="blank", title="Alternativ")
+    _post(staff_client, "/alternativ/fields", type="choice")
+    _post(staff_client, "/alternativ/fields", type="ranking")
+    refused = _post(staff_client, "/alternativ/fields/fraga_2", label="Dag", choices="mandag: Måndag\nTisdag")
+    assert refused.status_code == 422
+    assert _error_next_to(refused, "fraga_2-choices") == (
+        "Fel: Alternativet ”Tisdag” behöver en nyckel av små bokstäver a–z, siffror och _ före kolonet, "
+        "till exempel ”mandag: Måndag”.")
+    written = "mandag: Måndag\ntisdag: Tisdag\nmandag: Onsdag"
+    refused = _post(staff_client, "/alternativ/fields/fraga_2", label="Dag", choices=written)
+    assert refused.status_code == 422
+    assert _error_next_to(refused, "fraga_2-choices") == (
+        "Fel: Nyckeln ”mandag” står på flera rader. Ge varje alternativ en egen nyckel.")
+    page = lxml.html.fromstring(refused.get_data(as_text=True))
+    assert page.get_element_by_id("fraga_2-choices").text_content() == written  # as written, to mend
+    refused = _post(staff_client, "/alternativ/fields/fraga_3", label="Rangordna", rank="4",
+                    choices="a: A\nb: B\nc: C")
+    assert refused.status_code == 422
+    ranked = _error_next_to(refused, "fraga_3-rank")
+    assert ranked == "Fel: ”Antal alternativ att rangordna” är större än antalet alternativ."
+    assert "Alternativ 1" in staff_client.get(f"{ADMIN}/alternativ/draft.yaml").get_data(as_text=True)  # not saved
+
+    english = _post(staff_client, "/alternativ/fields/fraga_3?lang=en", label="Rank", rank="4", choices="a: A")
+    assert "“Number of options to rank” is larger than the number of options." in text_of(english)

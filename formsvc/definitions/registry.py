@@ -6,9 +6,11 @@ is counted and summarised, what anonymisation keeps, and which template macro dr
 asks the type (`field_type(spec.type)`); nothing switches on a type's name. A type not in FIELD_TYPES is
 refused by the loader, so nothing falls through at request time.
 
-Adding a type: one class here (with `@register`), one macro in templates/macros/fields.html named after it,
-one line in docs/forms.md. The app checks at start that every registered type has its macro, and
-tests/test_field_type_conformance.py runs every registered type through every stage with its `examples`.
+Adding a type: one class here (with `@register` and a `label`, its Swedish name for staff, with English in
+messages.po, and a `starter`, the settings a new question of it starts with in the editor), one macro in
+templates/macros/fields.html named after it, one line in docs/forms.md. The app checks at start that every
+registered type has its macro, and tests/test_field_type_conformance.py runs every registered type through
+every stage with its `examples`.
 Messages go through `t` (the caller's translate function, lazy in the app) so they follow the locale.
 """
 
@@ -67,10 +69,16 @@ class Examples:
     shown: str = ""  # how `stored` reads in a receipt
 
 
+def N_(text: str) -> str:
+    """Marks a text for the translation catalogue (pybabel extracts N_); those who show it translate it."""
+    return text
+
+
 class FieldType:
     """What the rest of the service needs to know about one type. Subclasses set `name` and override."""
 
     name: ClassVar[str] = ""
+    label: ClassVar[str] = ""  # what staff call it, in Swedish (the editor translates it with _())
     template: ClassVar[str] = "macros/fields.html"  # holds the macro named after the type that draws it
     settings: ClassVar[dict[str, Setting]] = {}  # beyond key, type, label, required, help (and _en)
     needs_choices: ClassVar[bool] = False
@@ -92,6 +100,9 @@ class FieldType:
     live_question: ClassVar[bool] = False  # what a live round asks
     newsletter_roles: ClassVar[frozenset[str]] = frozenset()  # what a form's `newsletter:` may name it as
     summary: ClassVar[str | None] = None  # the result kind (aggregate.SUMMARIES, staff/_results.html), if any
+    # The settings a question added in the editor starts with (beside its key, type and label): what staff
+    # expect of a new question, not the small limits of `examples`, which are there to be crossed in tests.
+    starter: ClassVar[dict[str, Any]] = {}
     examples: ClassVar[Examples]
 
     def check(self, spec: FieldDefinition, fail: Fail) -> None:
@@ -210,6 +221,10 @@ def _label(spec: FieldDefinition, found: Any) -> Any:
     return None if found is None else str(found)
 
 
+# Options a new question with options starts with, for staff to write over.
+PLACEHOLDER_OPTIONS = {"alternativ_1": "Alternativ 1", "alternativ_2": "Alternativ 2"}
+
+
 # --- The types ----------------------------------------------------------------------------------------
 
 
@@ -235,6 +250,7 @@ class _Text(FieldType):
 @register
 class TextType(_Text):
     name = "text"
+    label = N_("Kort text (en rad)")
     describes_person = True
     newsletter_roles = frozenset({"name", "organisation"})
     summary = "text"
@@ -246,6 +262,8 @@ class TextType(_Text):
 @register
 class TextareaType(_Text):
     name = "textarea"
+    label = N_("Lång text")
+    starter = {"max_length": 2000}  # shown in the editor, where staff may change it
     default_max_length = 5000
     describes_person = True
     summary = "text"
@@ -273,6 +291,7 @@ class AsciiLocalPart:
 @register
 class EmailType(_Text):
     name = "email"
+    label = N_("E-postadress")
     settings = {**_Text.settings, "person": ("person", checks.keys)}
     default_max_length = 254
     field_class = fields.EmailField
@@ -307,6 +326,7 @@ class EmailType(_Text):
 @register
 class PhoneType(_Text):
     name = "phone"
+    label = N_("Telefonnummer")
     default_max_length = 40
     field_class = fields.TelField
     describes_person = True
@@ -351,6 +371,7 @@ def _number_cell(key: str) -> Callable[[dict[str, Any]], list[Any]]:
 @register
 class NumberType(FieldType):
     name = "number"
+    label = N_("Tal")
     settings = {"min_value": ("min_value", checks.number), "max_value": ("max_value", checks.number)}
     examples = Examples(
         {"label": "Antal", "min_value": 0, "max_value": 10000}, ["1 234,5"], ["10 001"],
@@ -385,6 +406,7 @@ class NumberType(FieldType):
 @register
 class DateType(FieldType):
     name = "date"
+    label = N_("Datum")
     examples = Examples({"label": "Datum"}, ["2026-05-04"], ["4 maj"], ({"max_length": 3}, "FS038"),
                         "2026-05-04", "2026-05-04")  # fmt: skip
 
@@ -431,9 +453,11 @@ class _Options(FieldType):
 @register
 class ChoiceType(_Options):
     name = "choice"
+    label = N_("Ett val (radioknappar)")
     share_builder = True
     single_choice = True
     summary = "choice"
+    starter = {"choices": PLACEHOLDER_OPTIONS}
     examples = Examples({"label": "Färg", "choices": {"rod": "Röd", "bla": "Blå"}}, ["bla"], ["gron"],
                         ({"choices": ["rod"]}, "FS040"), "bla", "Blå")  # fmt: skip
 
@@ -446,9 +470,11 @@ class ChoiceType(_Options):
 @register
 class YesnoType(ChoiceType):
     name = "yesno"
+    label = N_("Ja eller nej")
     needs_choices = False
     default_choices = (Choice("ja", "Ja", "Yes"), Choice("nej", "Nej", "No"))
     newsletter_roles = frozenset({"when"})
+    starter = {}  # its own Ja and Nej, not a choice question's placeholders
     examples = Examples({"label": "Vill du?"}, ["ja"], ["kanske"], ({"rank": 2}, "FS038"), "ja", "Ja")
 
     def signs_up(self, spec: FieldDefinition) -> Any:
@@ -477,10 +503,12 @@ class ChoiceCount:
 @register
 class MultichoiceType(_Options):
     name = "multichoice"
+    label = N_("Flera val (kryssrutor)")
     settings = {"min": ("min_choices", checks.positive), "max": ("max_choices", checks.positive)}
     multiple = True
     share_builder = True
     summary = "multichoice"
+    starter = {"choices": PLACEHOLDER_OPTIONS}  # no min or max: any number may be picked
     examples = Examples(
         {"label": "Områden", "choices": {"a": "A", "b": "B", "c": "C"}, "max": 2}, ["a", "c"], ["a", "b", "c"],
         ({"min": 3, "max": 2}, "FS050"), ["a", "c"], "A; C",
@@ -553,10 +581,12 @@ class RankingField(fields.Field):
 @register
 class RankingType(_Options):
     name = "ranking"
+    label = N_("Rangordning")
     settings = {"rank": ("rank", checks.positive)}
     multiple = True
     live_question = True
     summary = "ranking"
+    starter = {"choices": {**PLACEHOLDER_OPTIONS, "alternativ_3": "Alternativ 3"}, "rank": 3}
     examples = Examples(
         {"label": "Viktigast", "choices": {"a": "A", "b": "B", "c": "C"}, "rank": 2}, ["c", "a"], ["c", "c"],
         ({"rank": 4}, "FS053"), ["c", "a"], "1. C, 2. A",
@@ -598,6 +628,7 @@ class RankingType(_Options):
 @register
 class ConsentType(FieldType):
     name = "consent"
+    label = N_("Samtycke (kryssruta)")
     prefillable = False  # consent must be given by the person, never by a link
     kept_on_anonymise = True
     records_consent = True
@@ -627,6 +658,7 @@ class ConsentType(FieldType):
 @register
 class OrganisationType(_Text):
     name = "organisation"
+    label = N_("Organisation (med förslag från registret)")
     settings = {**_Text.settings, "type_field": ("type_field", lambda value, name, fail: value)}
     from_link = True
     share_builder = True
@@ -662,6 +694,7 @@ class ScaleType(FieldType):
     """A rating from 1 to `max` (2..10, default 5), with labelled ends; summarised with mean and median."""
 
     name = "scale"
+    label = N_("Skala (betyg)")
     settings = {
         "max": ("max_value", checks.whole_between(2, 10)),
         "min_label": ("min_label", checks.text),
@@ -673,6 +706,7 @@ class ScaleType(FieldType):
     grouped = True
     kept_on_anonymise = True  # a rating says nothing about who gave it
     summary = "scale"
+    starter = {"max": 5, "min_label": "Instämmer inte alls", "max_label": "Instämmer helt"}
     examples = Examples(
         {"label": "Workshoppen var meningsfull", "max": 4, "min_label": "Instämmer inte alls",
          "max_label": "Instämmer helt", "max_label_en": "Strongly agree"},

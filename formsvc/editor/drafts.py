@@ -6,6 +6,7 @@ changes the mapping and saves it back. Each field's settings come from its type 
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -60,20 +61,25 @@ def type_settings(type_name: str) -> list[str]:
     return names
 
 
+def type_label(name: str) -> str:
+    """What staff call a type (Swedish, for _()); a name no type has as it is."""
+    return field_type(name).label or name or "–"
+
+
 def field_types() -> list[str]:
     return [name for name in FIELD_TYPES if not name.startswith("_") and name != "stored"]
 
 
 def new_field(raw: dict[str, Any], type_name: str) -> str:
-    """Add a question of a type at the end, with the type's example settings; returns its key."""
+    """Add a question of a type at the end, with the settings its type starts a question with; returns its key."""
     fields = raw.setdefault("fields", [])
     keys = {f.get("key") for f in fields if isinstance(f, dict)}
     number = len(fields) + 1
     while f"fraga_{number}" in keys:
         number += 1
     key = f"fraga_{number}"
-    example = dict(field_type(type_name).examples.settings)
-    fields.append({"key": key, "type": type_name, "label": example.pop("label", f"Fråga {number}"), **example})
+    starter = copy.deepcopy(field_type(type_name).starter)  # the draft is changed in place later
+    fields.append({"key": key, "type": type_name, "label": f"Fråga {number}", **starter})
     return key
 
 
@@ -110,6 +116,8 @@ def choices_from_lines(value: str) -> dict[str, str]:
 
 
 def choices_as_lines(value: Any) -> str:
+    if isinstance(value, str):  # the lines as posted, shown again with a refusal
+        return value
     if isinstance(value, dict):
         return "\n".join(f"{key}: {label}" for key, label in value.items())
     if isinstance(value, list):
@@ -129,3 +137,39 @@ def shown_value(kind: str, value: Any) -> str:
 
 def setting_kind(name: str) -> str:
     return "choices" if name == "choices" else "any"
+
+
+def options_of(spec: Any) -> dict[str, str]:
+    """A question's options as the draft writes them (a yes/no question's own when it leaves them out)."""
+    if not isinstance(spec, dict):
+        return {}
+    kind = field_type(str(spec.get("type", "")))
+    if not (kind.needs_choices or kind.default_choices):
+        return {}
+    if isinstance(spec.get("choices"), dict):
+        return {str(key): str(label) for key, label in spec["choices"].items()}
+    return {choice.key: choice.label for choice in kind.default_choices}
+
+
+def condition_sources(raw: dict[str, Any], index: int) -> list[dict[str, Any]]:
+    """The questions a condition on question `index` may name: those before it with options (number, key,
+    label, options); and the one its condition names now, wherever it is, so a refusal shows what was tried."""
+    fields = raw.get("fields") or []
+    condition = fields[index].get("show_if") if isinstance(fields[index], dict) else None
+    named = condition.get("field") if isinstance(condition, dict) else None
+    sources = []
+    for number, spec in enumerate(fields, start=1):
+        if isinstance(spec, dict) and ((number <= index and options_of(spec)) or (named and spec.get("key") == named)):
+            sources.append({"number": number, "key": spec.get("key"), "label": spec.get("label") or spec.get("key"),
+                            "options": options_of(spec)})
+    return sources
+
+
+def posted_condition(form) -> dict[str, Any] | None:
+    """`show_if` from the editor's question form: the question picked (none: always asked) and the options
+    ticked under it, posted as "question:option" (options ticked under another question are not counted)."""
+    field = (form.get("show_if_field") or "").strip()
+    if not field:
+        return None
+    prefix = f"{field}:"
+    return {"field": field, "values": [v[len(prefix):] for v in form.getlist("show_if_values") if v.startswith(prefix)]}

@@ -25,7 +25,7 @@ from ..extensions import db
 from ..models import Response, utcnow
 from ..security import CONTENT_SECURITY_POLICY
 from ..staff_guard import staff_blueprint
-from . import drafts, publishing, store
+from . import drafts, messages, publishing, store
 from .models import StoredForm
 
 bp = staff_blueprint("forms_admin", __name__, "/forms-admin")
@@ -157,30 +157,38 @@ def _draft_with_field_or_404(slug: str, key: str) -> tuple[dict, int]:
     return raw, index
 
 
-def _problems_by_place(problems, new=None) -> dict[tuple[str, str], str]:
-    """Loader refusals by (field key or "", setting), so each is shown next to its setting; a mail's or a
-    rule's by its place in the Utskick or Regler section (`_list_place`)."""
+# Refusals the loader places at `type` or at the field, and the editor next to the setting that mends them.
+PLACES = {"FS036": "choices", "FS052": "rank"}
+
+
+def _problems_by_place(problems, drafts_seen: list[dict], new=None) -> dict[tuple[str, str], str]:
+    """Refusals by (field key or "", setting), so each is shown next to its setting, in the editor's words
+    where it has them (messages.py); a mail's or a rule's by its place in the Utskick or Regler section
+    (`_list_place`)."""
     placed = {}
     for problem in problems:
-        at = problem.at or ""
-        if problem.code == "FS036":  # options missing: the loader points at `type`, the editor at the options box
-            at = "choices"
-        placed.setdefault(_list_place(problem.field_key or "", at, new), _describe(problem))
+        at = PLACES.get(problem.code, problem.at or "")
+        place = _list_place(problem.field_key or "", at, new)
+        placed.setdefault(place, messages.said(problem, drafts_seen) or _describe(problem))
     return placed
 
 
-def _editor_page(slug: str, text: str, problems=(), status: int = 200, new=None):
-    """`new`: a mail or rule being added that was refused, (list, index, its settings), shown in the add form."""
+def _editor_page(slug: str, text: str, problems=(), status: int = 200, new=None, before: dict | None = None):
+    """The editor page for `text`; `new`: a mail or rule being added that was refused, (list, index, its
+    settings), shown in the add form; `before`: the draft before a refused change (to name what it removed)."""
     raw = drafts.mapping(text)
     row = publishing.stored(slug)
-    errors = _problems_by_place(problems, new)
+    errors = _problems_by_place(problems, [before or {}, raw], new)
+    question_labels = {spec.get("key"): spec.get("label") or spec.get("key")
+                       for spec in raw.get("fields") or [] if isinstance(spec, dict)}
     return render_template(
         "staff/forms_admin/editor.html", slug=slug, raw=raw, row=row, errors=errors,
         form_settings=drafts.FORM_SETTINGS, common=drafts.COMMON_FIELD_SETTINGS, labels=SETTING_LABELS,
         type_settings=drafts.type_settings, types=drafts.field_types(), shown=drafts.shown_value,
-        setting_kind=drafts.setting_kind, flag_defaults=drafts.FLAG_DEFAULTS,
+        setting_kind=drafts.setting_kind, flag_defaults=drafts.FLAG_DEFAULTS, conditions=drafts.condition_sources,
+        type_label=drafts.type_label, question_labels=question_labels,
         answered=publishing.has_answers(slug), state=STATE_LABELS[_state(row, slug)],
-        summary=_summary(errors), **_lists_context(raw, new),
+        summary=_summary(errors, question_labels), **_lists_context(raw, new),
     ), status
 
 
@@ -197,7 +205,8 @@ def _refused(slug: str, raw: dict, shown: str | None = None, new=None):
     if not problems:
         return None
     db.session.rollback()
-    return _editor_page(slug, shown or drafts.dump(raw), problems, status=422, new=new)
+    before = drafts.mapping(_text_or_404(slug))
+    return _editor_page(slug, shown or drafts.dump(raw), problems, status=422, new=new, before=before)
 
 
 def _saved(slug: str, anchor: str = ""):
@@ -232,6 +241,12 @@ def save_field(slug: str, key: str):
             spec.pop(name, None)
         else:
             spec[name] = value
+    spec.pop("show_if", None)
+    if condition := drafts.posted_condition(request.form):
+        spec["show_if"] = condition
+    if repeated := messages.repeated_option(key, request.form.get("choices")):
+        spec["choices"] = request.form["choices"]  # shown as written, so the repeated line can be found
+        return _editor_page(slug, drafts.dump(raw), [repeated], status=422)
     if refused := _refused(slug, raw):
         return refused
     db.session.commit()
@@ -430,7 +445,7 @@ def _list_place(key: str, at: str, new=None) -> tuple[str, str]:
     return f"{LIST_PLACES[parts[0]]}-{number}", "fields" if name in RULE_KINDS else name
 
 
-def _summary(errors: dict) -> list[tuple[str, str]]:
+def _summary(errors: dict, question_labels: dict) -> list[tuple[str, str]]:
     """The error summary's lines: (the anchor of the setting, what is wrong and where)."""
     lines = []
     for (key, name), message in errors.items():
@@ -438,7 +453,8 @@ def _summary(errors: dict) -> list[tuple[str, str]]:
             lines.append((f"{key}-{name}" if name else key, f"{_place_name(*item.groups())}: {message}"))
         else:
             anchor = (key or "form") + "-" + name if name else "fraga-" + key
-            lines.append((anchor, (gettext("Frågan ”%(key)s”", key=key) + ": " if key else "") + message))
+            question = gettext("Frågan ”%(label)s”", label=question_labels.get(key, key))
+            lines.append((anchor, (question + ": " if key else "") + message))
     return lines
 
 
