@@ -63,12 +63,14 @@ pdf-libraries:
 		apt-get update -qq && apt-get install -y -qq $(PDF_PACKAGES)) || \
 		(echo "Libraries for PDFs are missing: run 'apt-get install -y $(PDF_PACKAGES)' as root" >&2; exit 1)
 
-# The pictures in docs/guide-formular.md: the editor's browser test takes them (test-artifacts/screenshots/);
-# copied here as palette PNGs, which keeps them small.
-DOC_IMAGES := redigera-villkor-desktop redigera-villkor-phone
+# The pictures in docs/guide-formular.md, taken by the browser tests (test-artifacts/screenshots/): the editor's
+# flow, and the editor pages' accessibility rows (whole pages: their top, `name:height` pixels, is kept).
+# Copied here as palette PNGs, which keeps them small.
+DOC_IMAGES := redigera-villkor-desktop redigera-villkor-phone formular-desktop:900 formular-redigera-desktop:1100 \
+	formular-redigera-phone:1400 formular-forhandsvisa-mobil-desktop:1300
 docs-images: setup chromium
-	$(BIN)/pytest -q tests/test_browser.py -k "build_publish and not no-js"
-	$(BIN)/python -c 'import sys; from PIL import Image; [Image.open(f"test-artifacts/screenshots/{n}.png").convert("RGB").quantize(64).save(f"docs/images/{n}.png", optimize=True) for n in sys.argv[1:]]' $(DOC_IMAGES)
+	$(BIN)/pytest -q tests/test_browser.py -k "build_publish and not no-js or formular-redigera or formular-forhandsvisa-mobil or accessibility_violations and formular-desktop"
+	$(BIN)/python tests/doc_images.py $(DOC_IMAGES)
 
 # A benchmark that misses a target exits 1; the leading "-" runs the next one all the same.
 bench: setup
