@@ -209,6 +209,15 @@ def _refused(slug: str, raw: dict, shown: str | None = None, new=None):
     return _editor_page(slug, shown or drafts.dump(raw), problems, status=422, new=new, before=before)
 
 
+def _kept(slug: str, raw: dict, anchor: str = "", **refusal):
+    """Keep the changed draft and go back to the editor at `anchor`; or, refused, the page with the messages
+    (`refusal`: what `_refused` takes)."""
+    if refused := _refused(slug, raw, **refusal):
+        return refused
+    db.session.commit()
+    return _saved(slug, anchor)
+
+
 def _saved(slug: str, anchor: str = ""):
     flash(gettext("Utkastet är sparat. Det syns för besökare först när du publicerar det."))
     return redirect(url_for("forms_admin.editor", slug=slug) + anchor, 303)
@@ -223,10 +232,7 @@ def save_settings(slug: str):
             raw.pop(name, None)
         else:
             raw[name] = value
-    if refused := _refused(slug, raw):
-        return refused
-    db.session.commit()
-    return _saved(slug)
+    return _kept(slug, raw)
 
 
 @bp.post("/<slug>/fields/<key>")
@@ -247,10 +253,7 @@ def save_field(slug: str, key: str):
     if repeated := messages.repeated_option(key, request.form.get("choices")):
         spec["choices"] = request.form["choices"]  # shown as written, so the repeated line can be found
         return _editor_page(slug, drafts.dump(raw), [repeated], status=422)
-    if refused := _refused(slug, raw):
-        return refused
-    db.session.commit()
-    return _saved(slug, f"#fraga-{key}")
+    return _kept(slug, raw, f"#fraga-{key}")
 
 
 @bp.post("/<slug>/fields/<key>/move")
@@ -260,20 +263,14 @@ def move_field(slug: str, key: str):
     fields = raw["fields"]
     if 0 <= other < len(fields):
         fields[index], fields[other] = fields[other], fields[index]
-    if refused := _refused(slug, raw):
-        return refused
-    db.session.commit()
-    return _saved(slug, f"#fraga-{key}")
+    return _kept(slug, raw, f"#fraga-{key}")
 
 
 @bp.post("/<slug>/fields/<key>/remove")
 def remove_field(slug: str, key: str):
     raw, index = _draft_with_field_or_404(slug, key)
     del raw["fields"][index]
-    if refused := _refused(slug, raw):
-        return refused
-    db.session.commit()
-    return _saved(slug)
+    return _kept(slug, raw)
 
 
 @bp.post("/<slug>/fields")
@@ -282,10 +279,7 @@ def add_field(slug: str):
     if request.form.get("type") not in drafts.field_types():
         abort(400)
     key = drafts.new_field(raw, request.form["type"])
-    if refused := _refused(slug, raw):
-        return refused
-    db.session.commit()
-    return _saved(slug, f"#fraga-{key}")
+    return _kept(slug, raw, f"#fraga-{key}")
 
 
 def _draft_definition(slug: str):
@@ -529,20 +523,14 @@ def _posted_rule() -> dict:
 def add_mail(slug: str):
     text, raw, mails = _draft_list(slug, "mails")
     mails.append(_posted_mail({}))
-    if refused := _refused(slug, raw, shown=text, new=("mails", len(mails) - 1, mails[-1])):
-        return refused
-    db.session.commit()
-    return _saved(slug, f"#utskick-{len(mails)}")
+    return _kept(slug, raw, f"#utskick-{len(mails)}", shown=text, new=("mails", len(mails) - 1, mails[-1]))
 
 
 @bp.post("/<slug>/mails/<int:number>")
 def save_mail(slug: str, number: int):
     raw, mails = _draft_item_or_404(slug, "mails", number)
     _posted_mail(mails[number - 1])
-    if refused := _refused(slug, raw):
-        return refused
-    db.session.commit()
-    return _saved(slug, f"#utskick-{number}")
+    return _kept(slug, raw, f"#utskick-{number}")
 
 
 @bp.post("/<slug>/mails/<int:number>/remove")
@@ -551,30 +539,21 @@ def remove_mail(slug: str, number: int):
     del mails[number - 1]
     if not mails:
         del raw["mails"]
-    if refused := _refused(slug, raw):
-        return refused
-    db.session.commit()
-    return _saved(slug, "#utskick")
+    return _kept(slug, raw, "#utskick")
 
 
 @bp.post("/<slug>/rules")
 def add_rule(slug: str):
     text, raw, rules = _draft_list(slug, "rules")
     rules.append(_posted_rule())
-    if refused := _refused(slug, raw, shown=text, new=("rules", len(rules) - 1, rules[-1])):
-        return refused
-    db.session.commit()
-    return _saved(slug, f"#regel-{len(rules)}")
+    return _kept(slug, raw, f"#regel-{len(rules)}", shown=text, new=("rules", len(rules) - 1, rules[-1]))
 
 
 @bp.post("/<slug>/rules/<int:number>")
 def save_rule(slug: str, number: int):
     raw, rules = _draft_item_or_404(slug, "rules", number)
     rules[number - 1] = _posted_rule()
-    if refused := _refused(slug, raw):
-        return refused
-    db.session.commit()
-    return _saved(slug, f"#regel-{number}")
+    return _kept(slug, raw, f"#regel-{number}")
 
 
 @bp.post("/<slug>/rules/<int:number>/remove")
@@ -583,10 +562,7 @@ def remove_rule(slug: str, number: int):
     del rules[number - 1]
     if not rules:
         del raw["rules"]
-    if refused := _refused(slug, raw):
-        return refused
-    db.session.commit()
-    return _saved(slug, "#regler")
+    return _kept(slug, raw, "#regler")
 
 
 def init_app(app) -> None:
