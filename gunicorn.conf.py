@@ -126,7 +126,7 @@ def post_worker_init(worker):
     of the master's memory pages; then, if the one being replaced is gone, the next may take its turn."""
     app = _flask_app(worker)
     if app is not None:
-        rehearse(app)
+        rehearse(app, every_form=False)
     worker.log.info("Worker ready (pid: %s)", worker.pid)
     with _replacing.get_lock():
         if _replacing.value and not _running(_replacing.value):

@@ -25,21 +25,25 @@ from .definitions import FormDefinition, field_type
 CSRF_TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
-def rehearse(app: Flask) -> None:
+def rehearse(app: Flask, every_form: bool = True) -> None:
     """Render every page a visitor starts from, compile every template, and store (and roll back) one
-    answer to each form."""
+    answer to each form. `every_form` False, in a new worker: the first form's page and answer only. What
+    the master built the worker inherits; it needs its own connection (on PostgreSQL a new server process,
+    which reads its catalogue on its first queries) and its own copies of the memory a request touches."""
+    forms = _forms(app) if every_form else _forms(app)[:1]
     client = app.test_client()
     client.get("/")
     client.get("/healthz")
-    for definition in _forms(app):
+    for definition in forms:
         page = client.get(f"/f/{definition.slug}").get_data(as_text=True)
         token = CSRF_TOKEN.search(page)
         client.post(f"/f/{definition.slug}", data={"csrf_token": token[1] if token else ""})  # the error page
-    for name in app.jinja_env.list_templates():
-        app.jinja_env.get_template(name)
+    if every_form:
+        for name in app.jinja_env.list_templates():
+            app.jinja_env.get_template(name)
     from .answers import store_answer  # answers imports the features that hook into it
 
-    for definition in _forms(app):
+    for definition in forms:
         with app.test_request_context(), rehearsing():
             try:
                 store_answer(definition, sample_answers(definition), f"rehearsal-{definition.slug}")
