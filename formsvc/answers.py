@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from . import dispatch
 from .database import insert_unless_present, write_transaction
 from .definitions import FormDefinition, display_value, field_type
 from .extensions import db
@@ -153,6 +154,8 @@ def store_answer(
             response.form_version_id = form_version_id(definition, connection)
             if definition.one_answer_per_organisation and organisation is not None and not held:
                 replace_current(definition.slug, organisation.id, connection, replaced_by=response.reference)
+            # What follows the answer (registrar copy, webhooks) is the senders' work (dispatch.py): a mark here.
+            response.integrations_pending = dispatch.wanted(definition, connection)
             row = {key: getattr(response, key) for key in RESPONSE_COLUMNS}
             response.id = connection.execute(INSERT_RESPONSE, row).scalar_one()
             for value in values:

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .config import PACKAGE_DIR
 from .definitions.schema import MAIL_IMAGES
+from .dispatch import dispatch_answers
 from .extensions import db, mail
 from .links import NoPublicURL, public_url
 from .models import UTCDateTime, utcnow
@@ -186,6 +187,7 @@ def send_outbox(limit: int = 500) -> tuple[int, int]:
     that the message is still its own: another sender may have taken over a claim that went stale.
     When the server cannot be reached the rest of the batch is left for the next run untried: one
     attempt tells that it is down, and each further one could wait the whole SMTP timeout."""
+    dispatch_answers()  # queue the registrar copies of answers that came in since the last round
     sender = uuid.uuid4().hex
     sent = failed = claimed = 0
     delivery = Delivery()

@@ -23,7 +23,9 @@ class RegistrarCopy(db.Model):
     __tablename__ = "registrar_copies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    response_id: Mapped[int] = mapped_column(sa.ForeignKey("responses.id", ondelete="CASCADE"), index=True)
+    response_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("responses.id", ondelete="CASCADE"), index=True, unique=True
+    )
     outbox_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox.id", ondelete="SET NULL"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     mail: Mapped[OutboxMessage | None] = relationship()

@@ -20,6 +20,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from standardwebhooks import Webhook
 
+from ..dispatch import dispatch_answers
 from ..extensions import db
 from ..models import utcnow
 from ..senders import run_command
@@ -35,6 +36,7 @@ USER_AGENT = "formsvc-webhooks"
 
 def send_webhooks(limit: int = 500) -> tuple[int, int]:
     """Send what is due. Returns (delivered, failed attempts)."""
+    dispatch_answers()  # queue the answer.stored events of answers that came in since the last round
     sender = uuid.uuid4().hex
     delivered = failed = claimed = 0
     unreachable: set[int] = set()  # endpoints that failed in this run: the rest of theirs wait
