@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BATCH = 50  # answers per transaction: the write lock is held for their INSERTs only
+BATCH = 20  # answers per transaction: short, as on SQLite every answer waits for the write lock it holds
 HOOKS = "formsvc_later_hooks"
 
 # wanted(definition, connection): whether the feature follows up an answer to this form, asked inside the

@@ -187,12 +187,14 @@ def send_outbox(limit: int = 500) -> tuple[int, int]:
     that the message is still its own: another sender may have taken over a claim that went stale.
     When the server cannot be reached the rest of the batch is left for the next run untried: one
     attempt tells that it is down, and each further one could wait the whole SMTP timeout."""
-    dispatch_answers()  # queue the registrar copies of answers that came in since the last round
     sender = uuid.uuid4().hex
     sent = failed = claimed = 0
     delivery = Delivery()
     try:
         while claimed < limit and delivery.reached:
+            # First the registrar copies of answers that came in since (dispatch.py): a long round (PDFs take
+            # time) must not leave them unqueued.
+            dispatch_answers()
             batch = _claim(sender, min(CLAIM_BATCH, limit - claimed))
             db.session.commit()  # the claim is seen by other senders before this one sends
             if not batch:

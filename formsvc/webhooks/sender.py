@@ -36,12 +36,12 @@ USER_AGENT = "formsvc-webhooks"
 
 def send_webhooks(limit: int = 500) -> tuple[int, int]:
     """Send what is due. Returns (delivered, failed attempts)."""
-    dispatch_answers()  # queue the answer.stored events of answers that came in since the last round
     sender = uuid.uuid4().hex
     delivered = failed = claimed = 0
     unreachable: set[int] = set()  # endpoints that failed in this run: the rest of theirs wait
     try:
         while claimed < limit:
+            dispatch_answers()  # the answer.stored events of answers that came in since (dispatch.py)
             batch = _claim(sender, min(CLAIM_BATCH, limit - claimed), unreachable)
             if not batch:
                 break
