@@ -53,8 +53,11 @@ def wanted(definition: FormDefinition, connection: sa.Connection) -> bool:
     return any(wants(definition, connection) for wants, _ in current_app.extensions.get(HOOKS, ()))
 
 
-def dispatch_answers(limit: int = 2000) -> int:
-    """The senders' step: follow up the marked answers, a batch per transaction; commits. How many answers."""
+def dispatch_answers(limit: int = 100) -> int:
+    """The senders' step: follow up the marked answers, a batch per transaction; commits. How many answers.
+
+    At most `limit` at a time: the senders call it before each batch they send, so under a flood of answers
+    they go on sending too."""
     done, broken = 0, set()
     while done < limit:
         answers = _marked(db.session.connection(), Response.id.not_in(broken), BATCH)
