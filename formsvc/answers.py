@@ -41,7 +41,8 @@ def on_answer_stored(app, hook: AnswerHook) -> None:
     """Call `hook(definition, response)` for every new answer, and what it returns inside its transaction.
 
     Features that act on answers (e.g. the newsletter sign-up) register here, so their rows and mails
-    are stored with the answer or not at all.
+    are stored with the answer or not at all. What may follow a moment later (a registrar copy, webhook
+    deliveries) registers with dispatch.after_answer_stored instead: the answer then costs only a mark.
     """
     app.extensions.setdefault("formsvc_answer_hooks", []).append(hook)
 

@@ -111,11 +111,13 @@ class Response(db.Model):
 
 
 # Only the answers the senders still have to follow up are in it: a handful, however many answers there are.
+# Each predicate is written as SQLAlchemy writes the senders' condition in that dialect, so the planner
+# sees that the index answers it (SQLite's "= 1" is not implied by a bare "integrations_pending").
 sa.Index(
     "ix_responses_integrations_pending",
     Response.id,
-    sqlite_where=Response.integrations_pending,
-    postgresql_where=Response.integrations_pending,
+    sqlite_where=sa.text("integrations_pending = 1"),
+    postgresql_where=sa.text("integrations_pending"),
 )
 
 

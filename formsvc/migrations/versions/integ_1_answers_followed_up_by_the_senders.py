@@ -18,9 +18,10 @@ depends_on = None
 def upgrade():
     op.add_column('responses',
                   sa.Column('integrations_pending', sa.Boolean(), server_default=sa.false(), nullable=False))
-    pending = sa.column('integrations_pending', sa.Boolean())
+    # As the senders' query says it in each dialect, so that the planner uses the index (models.py).
     op.create_index('ix_responses_integrations_pending', 'responses', ['id'],
-                    sqlite_where=pending, postgresql_where=pending)
+                    sqlite_where=sa.text('integrations_pending = 1'),
+                    postgresql_where=sa.text('integrations_pending'))
     op.drop_index('ix_registrar_copies_response_id', table_name='registrar_copies')
     op.create_index('ix_registrar_copies_response_id', 'registrar_copies', ['response_id'], unique=True)
 
