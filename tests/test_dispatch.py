@@ -6,19 +6,21 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from helpers import flush_mail, submit
+from helpers import flush_mail, login, submit
 from test_records import REGISTRAR, joining, registrar_copies
+from test_retention import age, forms_dir  # noqa: F401 (the forms with "seminarium", a fixture)
 from test_webhooks import Receiver, registered_secret, send, settings
 
 from formsvc import dispatch, mail
 from formsvc.extensions import db
 from formsvc.mail import OutboxMessage
-from formsvc.models import Response
+from formsvc.models import Response, utcnow
 from formsvc.records.models import RegistrarCopy
-from formsvc.webhooks.models import WebhookDelivery
+from formsvc.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 ANSWERS = 4
 
@@ -178,3 +180,23 @@ def test_nothing_is_half_done_when_a_sender_dies_while_queueing(app, staff_clien
     [(subject, _)] = registrar_copies(smtp.messages)
     assert reference in subject
     assert [e["data"]["reference"] for e in receiver.verified(secret)] == [reference]
+
+
+def test_an_answer_purged_before_any_sender_ran_still_has_its_event_sent(make_app, request, staff, receiver):
+    """Bad input: `formsvc purge` deletes an answer (its form says delete after 10 days) that no sender had
+    followed up: the purge queues its answer.stored first."""
+    app = make_app(**settings(FORMSVC_FORMS_DIR=str(request.getfixturevalue("forms_dir"))))
+    staff_client = app.test_client()
+    login(staff_client, *staff)
+    secret = registered_secret(staff_client, receiver.url, ["answer.stored"])
+    sent = submit(app.test_client(), "seminarium", {"namn": "Ada", "mat": "vego"})
+    reference = sent.headers["Location"].rsplit("/", 1)[-1]
+    age(app, reference, 11)
+    with app.app_context():  # the endpoint was there before the answer came in
+        db.session.execute(sa.update(WebhookEndpoint).values(created_at=utcnow() - timedelta(days=12)))
+        db.session.commit()
+    assert "Did delete 1 answer(s) of seminarium." in app.test_cli_runner().invoke(args=["purge"]).output
+    assert count(app, Response) == 0
+    send(app)
+    [event] = receiver.verified(secret)
+    assert event["type"] == "answer.stored" and event["data"]["reference"] == reference
