@@ -80,6 +80,7 @@ bench: setup
 	-$(BIN)/python bench/bench_latency.py --database postgresql
 	-$(BIN)/python bench/bench_floor.py
 	-$(BIN)/python bench/bench_live.py
+	-$(BIN)/python bench/bench_integrations_floor.py
 	-$(BIN)/python bench/bench_integrations.py
 
 clean:

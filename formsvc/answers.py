@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import current_app, g
 from sqlalchemy.exc import IntegrityError
 
+from . import dispatch
 from .database import insert_unless_present, write_transaction
 from .definitions import FormDefinition, display_value, field_type
 from .extensions import db
@@ -40,7 +41,8 @@ def on_answer_stored(app, hook: AnswerHook) -> None:
     """Call `hook(definition, response)` for every new answer, and what it returns inside its transaction.
 
     Features that act on answers (e.g. the newsletter sign-up) register here, so their rows and mails
-    are stored with the answer or not at all.
+    are stored with the answer or not at all. What may follow a moment later (a registrar copy, webhook
+    deliveries) registers with dispatch.after_answer_stored instead: the answer then costs only a mark.
     """
     app.extensions.setdefault("formsvc_answer_hooks", []).append(hook)
 
@@ -153,6 +155,8 @@ def store_answer(
             response.form_version_id = form_version_id(definition, connection)
             if definition.one_answer_per_organisation and organisation is not None and not held:
                 replace_current(definition.slug, organisation.id, connection, replaced_by=response.reference)
+            # What follows the answer (registrar copy, webhooks) is the senders' work (dispatch.py): a mark here.
+            response.integrations_pending = dispatch.wanted(definition, connection)
             row = {key: getattr(response, key) for key in RESPONSE_COLUMNS}
             response.id = connection.execute(INSERT_RESPONSE, row).scalar_one()
             for value in values:

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .config import PACKAGE_DIR
 from .definitions.schema import MAIL_IMAGES
+from .dispatch import dispatch_answers
 from .extensions import db, mail
 from .links import NoPublicURL, public_url
 from .models import UTCDateTime, utcnow
@@ -198,6 +199,9 @@ def send_outbox(limit: int = 500) -> tuple[int, int]:
     delivery = Delivery()
     try:
         while claimed < limit and delivery.reached:
+            # First the registrar copies of answers that came in since (dispatch.py): a long round (PDFs take
+            # time) must not leave them unqueued.
+            dispatch_answers()
             batch = _claim(sender, min(CLAIM_BATCH, limit - claimed))
             db.session.commit()  # the claim is seen by other senders before this one sends
             if not batch:

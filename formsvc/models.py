@@ -99,12 +99,26 @@ class Response(db.Model):
     consents: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     # Set when `formsvc purge` removed the personal data at the end of the form's retention period.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by the answer's own INSERT when something follows it that the senders make afterwards (the
+    # registrar's copy, webhook deliveries: dispatch.py); cleared by the sender that made it.
+    integrations_pending: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     form_version: Mapped[FormVersion] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
     values: Mapped[list[AnswerValue]] = relationship(
         back_populates="response", cascade="all, delete-orphan", passive_deletes=True
     )
+
+
+# Only the answers the senders still have to follow up are in it: a handful, however many answers there are.
+# Each predicate is written as SQLAlchemy writes the senders' condition in that dialect, so the planner
+# sees that the index answers it (SQLite's "= 1" is not implied by a bare "integrations_pending").
+sa.Index(
+    "ix_responses_integrations_pending",
+    Response.id,
+    sqlite_where=sa.text("integrations_pending = 1"),
+    postgresql_where=sa.text("integrations_pending"),
+)
 
 
 class AnswerValue(db.Model):

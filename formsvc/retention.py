@@ -22,6 +22,7 @@ from flask.cli import with_appcontext
 from .audit import audit
 from .catalog import catalog
 from .definitions import FormDefinition, field_type
+from .dispatch import dispatch_now
 from .extensions import db
 from .mail import FAILED, SENT, OutboxMessage
 from .models import Response, utcnow
@@ -127,7 +128,9 @@ def purge(
 
 
 def _delete(definition: FormDefinition, cutoff: datetime) -> int:
-    # The countable values go with their answer (ON DELETE CASCADE).
+    # The countable values go with their answer (ON DELETE CASCADE); what the senders had yet to do for one
+    # is done first.
+    dispatch_now(_due(definition.slug, cutoff))
     result = db.session.execute(sa.delete(Response).where(_due(definition.slug, cutoff)))
     return result.rowcount
 

@@ -19,8 +19,8 @@ from .models import FormVersion
 T = TypeVar("T", FieldDefinition, Choice)
 
 
-def stored_definition(row: FormVersion) -> FormDefinition:
-    """A FormVersion row as the definition it was."""
+def stored_definition(row: FormVersion | sa.Row) -> FormDefinition:
+    """A form_versions row (an object or a plain row) as the definition it was."""
     return FormDefinition.from_json(row.definition, slug=row.form_slug, version=row.version)
 
 

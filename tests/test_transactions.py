@@ -30,6 +30,8 @@ ALLOWED = {
                                  "whatever the view answers (the API's views only read)",
     "demo.py:add_public_answers": "formsvc demo: the workshop vote's personal links are stored before they are used",
     "webhooks/pages.py:_set_enabled": "the body the enable and disable views share: their one commit",
+    "dispatch.py:dispatch_answers": "the senders' first step: each batch of answers followed up is a transaction "
+                                    "of its own, its rows committed with the cleared marks that claim them",
     "webhooks/sender.py:send_webhooks": "the webhook sender's loop (`formsvc webhooks send`), as the outbox's",
     "webhooks/sender.py:_prune": "the sender's clean-up of finished deliveries: a transaction of its own",
     "webhooks/sender.py:_claim": "the sender claims a small batch, committed so other senders see the claim",

@@ -13,7 +13,8 @@ from ..models import UTCDateTime, utcnow
 
 
 class RegistrarCopy(db.Model):
-    """An answer to a record form, registered when it came in; its copy is mailed by outbox mail `outbox_id`.
+    """An answer to a record form, registered by a sender right after it came in (one row per answer); its
+    copy is mailed by outbox mail `outbox_id`.
 
     The PDF itself is not stored: the mail sender makes it from the answer when it sends the mail. A sent
     mail deleted after FORMSVC_OUTBOX_RETENTION_DAYS leaves this row (outbox_id NULL): the answer was
@@ -23,7 +24,9 @@ class RegistrarCopy(db.Model):
     __tablename__ = "registrar_copies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    response_id: Mapped[int] = mapped_column(sa.ForeignKey("responses.id", ondelete="CASCADE"), index=True)
+    response_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("responses.id", ondelete="CASCADE"), index=True, unique=True
+    )
     outbox_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox.id", ondelete="SET NULL"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     mail: Mapped[OutboxMessage | None] = relationship()

@@ -1,8 +1,9 @@
-"""Registering answers to record forms: a small outbox row in the answer's transaction, the PDF later.
+"""Registering answers to record forms: the answer is only marked; the senders queue the copy, the mail
+sender makes the PDF.
 
-The answer hook only renders a short mail (no PDF) and writes it, with a registrar_copies row naming the
-answer, in the answer's own transaction: stored with the answer or not at all, and as cheap as a receipt.
-The mail sender makes the PDF when it sends the mail (`make_attachment`), after the answer is stored.
+A sender's dispatch step (formsvc/dispatch.py) renders a short mail (no PDF) for each marked answer and
+writes it, with a registrar_copies row naming the answer (one per answer), in its own transaction, once.
+The mail sender makes the PDF when it sends the mail (`make_attachment`).
 """
 
 from __future__ import annotations
@@ -24,13 +25,18 @@ INSERT_MAIL = sa.insert(OutboxMessage.__table__).returning(OutboxMessage.__table
 INSERT_COPY = sa.insert(RegistrarCopy.__table__)
 
 
-def register_answer(definition: FormDefinition, response: Response) -> Callable[[sa.Connection], None] | None:
-    """The answer hook: every answer to a record form, waiting for review or not, is an incoming document.
+def registered(definition: FormDefinition, _connection: sa.Connection | None = None) -> bool:
+    """Every answer to a record form, waiting for review or not, is an incoming document; nothing is
+    registered when FORMSVC_REGISTRAR_EMAIL is not set."""
+    return definition.record and bool(current_app.config.get("FORMSVC_REGISTRAR_EMAIL"))
 
-    Nothing is registered when FORMSVC_REGISTRAR_EMAIL is not set."""
-    registrar = current_app.config.get("FORMSVC_REGISTRAR_EMAIL")
-    if not definition.record or not registrar:
+
+def register_answer(definition: FormDefinition, response: Response) -> Callable[[sa.Connection], None] | None:
+    """The hook the senders run for a marked answer: its registrar copy's mail, rendered now, and what
+    writes it with the registrar_copies row."""
+    if not registered(definition):
         return None
+    registrar = current_app.config["FORMSVC_REGISTRAR_EMAIL"]
     # The registrar gets every copy: the hourly cap on mails to one address is for addresses people type.
     row = compose(registrar, TEMPLATE, definition=definition, response=response,
                   received=swedish_time(response.submitted_at)) | {"cap_exempt": True}  # fmt: skip

@@ -9,6 +9,7 @@ from flask_babel import gettext
 from ..audit import audit
 from ..catalog import catalog
 from ..definitions import display_value
+from ..dispatch import dispatch_now
 from ..extensions import db
 from ..models import Response, utcnow
 from ..review import restore_after_delete, source_label
@@ -75,6 +76,7 @@ def delete_response(slug: str, reference: str):
     answer = _response_or_404(slug, reference)
     audit("delete_response", target=reference, form=slug, submitted_at=answer.submitted_at.isoformat())
     was_current, organisation_id = answer.is_current, answer.organisation_id
+    dispatch_now(Response.id == answer.id)  # what the senders had yet to do for it (its answer.stored first)
     emit("answer.deleted", {"reference": reference, "form": slug, "deleted_at": utcnow().isoformat()})
     db.session.delete(answer)
     db.session.flush()

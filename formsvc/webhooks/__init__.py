@@ -1,5 +1,6 @@
 """Webhooks: staff register endpoints; events are queued in the transaction of the change they tell about
-and sent afterwards, signed per Standard Webhooks (https://www.standardwebhooks.com/), with retries.
+(answer.stored by the senders, after the answer: dispatch.py) and sent afterwards, signed per Standard
+Webhooks (https://www.standardwebhooks.com/), with retries.
 
 Events: answer.stored, answer.replaced, answer.deleted, subscriber.confirmed, subscriber.left,
 live_round.closed. Features that make events call `emit` (events.py); see docs/integrations.md.
@@ -10,8 +11,9 @@ from __future__ import annotations
 from flask import Flask
 
 from .. import answers
+from ..dispatch import after_answer_stored
 from ..senders import run_in_background
-from .events import emit, on_answer, on_replaced
+from .events import answer_wanted, emit, on_answer, on_replaced
 
 __all__ = ["emit", "init_app"]
 
@@ -21,7 +23,7 @@ def init_app(app: Flask) -> None:
     # (newsletter, live) that import `emit` from this package; that must work without the pages.
     from . import pages, sender
 
-    answers.on_answer_stored(app, on_answer)
+    after_answer_stored(app, answer_wanted, on_answer)
     answers.on_answer_replaced(app, on_replaced)
     app.register_blueprint(pages.bp)
     app.cli.add_command(sender.webhooks_cli)

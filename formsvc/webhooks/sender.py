@@ -20,6 +20,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from standardwebhooks import Webhook
 
+from ..dispatch import dispatch_answers
 from ..extensions import db
 from ..models import utcnow
 from ..senders import run_command
@@ -40,6 +41,7 @@ def send_webhooks(limit: int = 500) -> tuple[int, int]:
     unreachable: set[int] = set()  # endpoints that failed in this run: the rest of theirs wait
     try:
         while claimed < limit:
+            dispatch_answers()  # the answer.stored events of answers that came in since (dispatch.py)
             batch = _claim(sender, min(CLAIM_BATCH, limit - claimed), unreachable)
             if not batch:
                 break
