@@ -26,6 +26,7 @@ from .dispatch import dispatch_now
 from .extensions import db
 from .mail import FAILED, SENT, OutboxMessage
 from .models import Response, utcnow
+from .webhooks.events import emit
 
 BATCH = 500
 
@@ -131,8 +132,13 @@ def _delete(definition: FormDefinition, cutoff: datetime) -> int:
     # The countable values go with their answer (ON DELETE CASCADE); what the senders had yet to do for one
     # is done first.
     dispatch_now(_due(definition.slug, cutoff))
-    result = db.session.execute(sa.delete(Response).where(_due(definition.slug, cutoff)))
-    return result.rowcount
+    deleted = db.session.execute(
+        sa.delete(Response).where(_due(definition.slug, cutoff)).returning(Response.reference)
+    ).scalars().all()
+    now = utcnow().isoformat()
+    for reference in deleted:  # as when staff delete one: a system that copied the answer deletes it too
+        emit("answer.deleted", {"reference": reference, "form": definition.slug, "deleted_at": now})
+    return len(deleted)
 
 
 def _anonymise(definition: FormDefinition, cutoff: datetime, now: datetime, batch_done: Callable[[], None]) -> int:

@@ -200,3 +200,20 @@ def test_an_answer_purged_before_any_sender_ran_still_has_its_event_sent(make_ap
     send(app)
     [event] = receiver.verified(secret)
     assert event["type"] == "answer.stored" and event["data"]["reference"] == reference
+
+
+def test_a_purged_answer_is_announced_as_deleted(make_app, request, staff, receiver):
+    """`formsvc purge` deletes an answer past its time: an endpoint that wants answer.deleted hears of it, as
+    when staff delete one (before, the purge told no one, and a copy elsewhere outlived the retention)."""
+    app = make_app(**settings(FORMSVC_FORMS_DIR=str(request.getfixturevalue("forms_dir"))))
+    staff_client = app.test_client()
+    login(staff_client, *staff)
+    secret = registered_secret(staff_client, receiver.url, ["answer.deleted"])
+    sent = submit(app.test_client(), "seminarium", {"namn": "Ada", "mat": "vego"})
+    reference = sent.headers["Location"].rsplit("/", 1)[-1]
+    age(app, reference, 11)
+    assert "Did delete 1 answer(s) of seminarium." in app.test_cli_runner().invoke(args=["purge"]).output
+    send(app)
+    [event] = receiver.verified(secret)
+    assert event["type"] == "answer.deleted"
+    assert event["data"]["reference"] == reference and event["data"]["form"] == "seminarium"
