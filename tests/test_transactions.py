@@ -30,6 +30,8 @@ ALLOWED = {
                                  "whatever the view answers (the API's views only read)",
     "demo.py:add_public_answers": "formsvc demo: the workshop vote's personal links are stored before they are used",
     "webhooks/pages.py:_set_enabled": "the body the enable and disable views share: their one commit",
+    "editor/pages.py:_kept": "the end the editor's views share: the changed draft kept (their one commit) "
+                             "or the page with its refusal",
     "dispatch.py:dispatch_answers": "the senders' first step: each batch of answers followed up is a transaction "
                                     "of its own, its rows committed with the cleared marks that claim them",
     "webhooks/sender.py:send_webhooks": "the webhook sender's loop (`formsvc webhooks send`), as the outbox's",
