@@ -63,3 +63,12 @@ def test_a_form_that_cannot_be_rehearsed_is_logged_and_the_rest_still_are(app, c
         rehearse(app)
     failed = [record.getMessage() for record in caplog.records if "rehearsal" in record.getMessage()]
     assert failed == ["The rehearsal of form nominering failed"]
+
+
+def test_an_app_without_forms_is_rehearsed_without_failing(tmp_path):
+    """Bad input: a bare Flask app (as the throughput benchmark serves under gunicorn.conf.py)."""
+    from flask import Flask
+
+    bare = Flask("bare", root_path=str(tmp_path))
+    bare.add_url_rule("/", "hello", lambda: "hello")
+    rehearse(bare)
