@@ -7,12 +7,7 @@ or CLI command that called them commits, once. tests/test_transactions.py checks
 from __future__ import annotations
 
 import fcntl
-import logging
-import math
 import os
-import sqlite3
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache, partial, wraps
@@ -43,8 +38,6 @@ def init_app(app: Flask) -> None:
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_connect)
             event.listen(db.engine, "begin", partial(_sqlite_begin, writers_lock(db.engine)))
-            if db.engine.url.database not in (None, "", ":memory:"):
-                event.listen(db.engine.pool, "checkin", Checkpointer(db.engine.url.database).soon)
     app.cli.add_command(init_db_command)
     app.cli.add_command(backup_command)
     app.add_url_rule("/healthz", "healthz", read_only(healthz))
@@ -59,8 +52,6 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA foreign_keys=ON")
-    # No checkpoint inside a COMMIT: the Checkpointer below does it beside the writers.
-    cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()
 
 
@@ -104,46 +95,6 @@ class WritersLock:
         descriptor = info.pop("writers_lock", None)
         if descriptor is not None:
             os.close(descriptor)  # closing the file releases the flock
-
-
-class Checkpointer:
-    """Copies the write-ahead log into the database file (a PASSIVE checkpoint), on a connection of its own
-    in a thread of its own, at most once every `seconds`, when a connection goes back to the pool (after its
-    COMMIT, so the checkpoint takes in that transaction too).
-
-    SQLite's own checkpoint runs inside the COMMIT that fills the log past 1 000 pages: under load about once
-    a second, and every writer queued behind it on the writers lock waited the 20 to 180 ms it took (it
-    writes and syncs the database file). A PASSIVE checkpoint beside the writers holds none of their locks.
-    When the last connection to the database closes, SQLite checkpoints what is left."""
-
-    def __init__(self, path: str, seconds: float = 1.0):
-        self.path = path
-        self.seconds = seconds
-        self._last = -math.inf
-        self._running = threading.Lock()
-        os.register_at_fork(after_in_child=self._forked)
-
-    def _forked(self) -> None:
-        self._running = threading.Lock()  # a checkpoint running in the parent is not this process's
-
-    def soon(self, *_pool_event) -> None:
-        now = time.monotonic()
-        if now - self._last < self.seconds or not self._running.acquire(blocking=False):
-            return
-        self._last = now
-        threading.Thread(target=self._checkpoint, name="sqlite-checkpoint", daemon=True).start()
-
-    def _checkpoint(self) -> None:
-        try:
-            connection = sqlite3.connect(self.path)
-            try:
-                connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            finally:
-                connection.close()
-        except sqlite3.Error as error:  # the next commit's checkpoint tries again
-            logging.getLogger(__name__).warning("SQLite checkpoint of %s failed: %s", self.path, error)
-        finally:
-            self._running.release()
 
 
 def writers_lock(engine: sa.Engine) -> WritersLock | None:
