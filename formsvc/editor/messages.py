@@ -43,6 +43,13 @@ MESSAGES = {
                 "alternativ."),
     "FS104": N_("Villkoret bygger på alternativet ”%(option)s”, som inte finns i frågan ”%(question)s”. Ändra "
                 "villkoret först, eller behåll alternativet."),
+    "FS063": N_("Välj sekretariatet eller en fråga av typen E-postadress: mejlet går till adressen som skrivs där."),
+    "FS065": N_("Välj vilken sorts regel det är."),
+    "FS066": N_("Välj två frågor som finns i formuläret."),
+    "FS110": N_("Ämnesraden måste stå på en rad."),
+    "FS111": N_("Texten har %(length)s tecken, men får ha högst %(limit)s."),
+    "FS112": N_("Välj två olika frågor: regeln jämför två svar med varandra."),
+    "FS113": N_("Skriv meddelandet som visas vid den andra frågan när svaren inte följer regeln."),
     "ED002": N_("Nyckeln ”%(option)s” står på flera rader. Ge varje alternativ en egen nyckel."),
 }
 
