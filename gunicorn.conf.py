@@ -89,6 +89,8 @@ def _dispose_engines(app, close: bool) -> None:
     with app.app_context():
         for engine in db.engines.values():
             engine.dispose(close=close)
+    if close and "formsvc_catalog" in app.extensions:
+        app.extensions["formsvc_catalog"].dispose()  # a forked worker makes its own (formsvc/catalog.py)
 
 
 def when_ready(server):

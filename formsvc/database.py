@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache, partial, wraps
@@ -22,10 +23,12 @@ from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .backup import backup_command
+from .checkpoints import LogCheckpointer
 from .config import PACKAGE_DIR
 from .extensions import db, migrate
 
 MIGRATIONS_DIR = str(PACKAGE_DIR / "migrations")
+BUSY_TIMEOUT_MS = 15000
 
 
 def init_app(app: Flask) -> None:
@@ -37,7 +40,11 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_connect)
-            event.listen(db.engine, "begin", partial(_sqlite_begin, writers_lock(db.engine)))
+            lock = writers_lock(db.engine)
+            event.listen(db.engine, "begin", partial(_sqlite_begin, lock))
+            if lock:
+                checkpointer = LogCheckpointer(db.engine, lock, BUSY_TIMEOUT_MS)
+                app.wsgi_app = checkpointer.after_each_response(app.wsgi_app)
     app.cli.add_command(init_db_command)
     app.cli.add_command(backup_command)
     app.add_url_rule("/healthz", "healthz", read_only(healthz))
@@ -50,7 +57,7 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
@@ -89,12 +96,22 @@ class WritersLock:
         descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(descriptor, fcntl.LOCK_EX)
         info["writers_lock"] = descriptor
+        _held_here.count = WritersLock.held_here() + 1
 
     @staticmethod
     def release(info: dict) -> None:
         descriptor = info.pop("writers_lock", None)
         if descriptor is not None:
             os.close(descriptor)  # closing the file releases the flock
+            _held_here.count = max(0, WritersLock.held_here() - 1)  # (a pool may drop it from another thread)
+
+    @staticmethod
+    def held_here() -> int:
+        """How many of this thread's connections hold the lock (another acquire would wait forever)."""
+        return getattr(_held_here, "count", 0)
+
+
+_held_here = threading.local()
 
 
 def writers_lock(engine: sa.Engine) -> WritersLock | None:
