@@ -12,7 +12,7 @@
    server that has caught up.
 gunicorn runs with the project's gunicorn.conf.py, worker recycling as shipped (FORMSVC_MAX_REQUESTS, 5000
 with half as much jitter); --max-requests 500 replaces each worker several times within the run. The
-workers replaced are counted, and the disk's fsync times during the run are printed (a cloud disk that
+workers replaced are counted, and the disk's sync times during the run are printed (a cloud disk that
 stalls for 100 ms holds every commit up, whatever the service does).
 Target (docs/benchmarks-throughput.md): no errors, p99 <= 3 x p50. Exits 1 when missed.
 Needs wrk (Debian: apt-get install wrk); PostgreSQL: a server that --database-url reaches, where a
@@ -92,7 +92,7 @@ async def open_loop(port: int, rate: float, duration: float, cookie: str, token:
 
 
 class DiskProbe:
-    """A thread that writes and fsyncs 4 KiB every 20 ms beside the database, and times it."""
+    """A thread that writes and syncs 4 KiB every 20 ms beside the database, and times it."""
 
     def __init__(self, path: Path):
         self.path, self.times, self.stop = path, [], threading.Event()
@@ -112,7 +112,7 @@ class DiskProbe:
             while not self.stop.wait(0.02):
                 os.pwrite(descriptor, os.urandom(4096), 0)
                 start = time.monotonic()
-                os.fsync(descriptor)
+                os.fdatasync(descriptor)  # as SQLite commits
                 self.times.append((time.monotonic() - start) * 1000)
         finally:
             os.close(descriptor)
@@ -183,8 +183,8 @@ def main() -> int:
     print(f"{'p50 ms':>8}{'p99 ms':>9}{'max ms':>9}{'errors':>8}{'p99/p50':>9}  target")
     print(f"{p50:>8.1f}{p99:>9.1f}{max(latencies):>9.1f}{errors:>8}{p99 / p50:>9.2f}  "
           f"no errors, p99/p50 <= {P99_OVER_P50:g}  {'ok' if ok else 'MISSED'}")
-    print(f"disk meanwhile: fsync of 4 KiB every 20 ms took {disk.median():.1f} ms (median), {disk.longest():.1f} ms "
-          "at most")
+    print(f"disk meanwhile: fdatasync of 4 KiB every 20 ms took {disk.median():.1f} ms (median), "
+          f"{disk.longest():.1f} ms at most")
     return 0 if ok else 1
 
 

@@ -70,17 +70,17 @@ class LogCheckpointer:
         """Copy the log into the database file beside the writers, then what they wrote meanwhile under
         their lock, so that the next writer starts the log from its beginning. It never waits for
         readers, nor for another checkpoint: those leave it to a later turn."""
-        os.utime(self.writers_lock.path)  # the turn is taken
         held: dict = {}
         cursor = dbapi_connection.cursor()
         try:
+            os.utime(self.writers_lock.path)  # the turn is taken
             busy, _frames, _copied = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
             if busy or self.writers_lock.held_here():  # (another of this thread's connections holds it)
                 return
             self.writers_lock.acquire(held)
             cursor.execute("PRAGMA busy_timeout=0")
             cursor.execute("PRAGMA wal_checkpoint(RESTART)")
-        except sqlite3.Error:
+        except (sqlite3.Error, OSError):
             log.warning("SQLite checkpoint failed; the next turn tries again", exc_info=True)
         finally:
             cursor.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
