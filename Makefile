@@ -78,6 +78,8 @@ bench: setup
 	-$(BIN)/python bench/bench_throughput.py
 	-$(BIN)/python bench/bench_latency.py --database sqlite
 	-$(BIN)/python bench/bench_latency.py --database postgresql
+	-$(BIN)/python bench/bench_latency.py --database sqlite --max-requests 500
+	-$(BIN)/python bench/bench_latency.py --database postgresql --max-requests 500
 	-$(BIN)/python bench/bench_floor.py
 	-$(BIN)/python bench/bench_live.py
 	-$(BIN)/python bench/bench_integrations_floor.py
