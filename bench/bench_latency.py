@@ -63,7 +63,7 @@ async def one_answer(port: int, start: float, number: int, cookie: str, token: s
             length = int(headers.split(b"content-length:")[1].split(b"\r\n")[0])
             await reader.readexactly(length)
             # The response is complete at its Content-Length, as for a browser or a proxy: what the worker
-            # does after it, before it closes the connection (formsvc.database.LogCheckpointer), nobody waits for.
+            # does after it, before it closes the connection (formsvc/checkpoints.py), nobody waits for.
             seconds = time.monotonic() - start
             writer.close()
         ok = status == b"303"

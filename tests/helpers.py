@@ -5,8 +5,13 @@ from __future__ import annotations
 import re
 from html import unescape
 
+import pytest
+
 from formsvc.extensions import db
 from formsvc.mail import send_outbox
+
+# Tests of what only SQLite has (its writers lock, its log, its backup API): run on SQLite alone.
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 def hidden_values(html: str) -> dict[str, str]:

@@ -9,18 +9,15 @@ import sqlite3
 import threading
 from contextlib import closing
 
-import pytest
 import sqlalchemy as sa
 from conftest import _settings
-from helpers import submit
+from helpers import SQLITE_ONLY, submit
 from test_invitations import PUBLIC, answer_via_link, enter, invited_tokens, nomination
 
 from formsvc import create_app
 from formsvc.extensions import db
 from formsvc.mail import OutboxMessage
 from formsvc.models import Organisation, Response
-
-SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 def joining(number: int) -> dict:

@@ -9,14 +9,11 @@ import sys
 import threading
 import time
 
-import pytest
 import sqlalchemy as sa
-from helpers import hidden_values
+from helpers import SQLITE_ONLY, hidden_values
 
 from formsvc import checkpoints
 from formsvc.extensions import db
-
-SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # PostgreSQL checkpoints itself
 
 READ_THE_FILE_ALONE = """
 import sqlite3, sys

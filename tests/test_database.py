@@ -9,7 +9,7 @@ import threading
 
 import pytest
 import sqlalchemy as sa
-from helpers import hidden_values
+from helpers import SQLITE_ONLY, hidden_values
 
 from formsvc.answers import store_answer
 from formsvc.catalog import catalog
@@ -53,7 +53,6 @@ def test_healthz_says_so_when_the_database_is_gone(make_app, tmp_path):
     assert response.status_code == 503
 
 
-SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # PostgreSQL has no such lock
 
 
 @SQLITE_ONLY
